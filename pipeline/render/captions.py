@@ -1,0 +1,94 @@
+"""Burned-in captions as ASS subtitles for libass: pages of words, the spoken word highlighted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.models import WordTiming
+from pipeline.text import speakable
+
+HIGHLIGHT = "&H0000D6FF&"  # ASS colours are &HBBGGRR: a warm yellow
+PLAIN = "&H00FFFFFF&"
+
+
+@dataclass(frozen=True)
+class Caption:
+    """One on-screen state: a page of words with word `current` highlighted, from start to end."""
+
+    start: float
+    end: float
+    words: tuple[str, ...]
+    current: int
+
+
+def _clean(word: str) -> str:
+    # Braces open ASS override blocks and backslashes start tags; neither may reach libass.
+    return speakable(word).replace("{", "(").replace("}", ")").replace("\\", "/")
+
+
+def pages(words: list[WordTiming], max_chars: int) -> list[list[WordTiming]]:
+    """Group words into pages of at most two lines, breaking after sentence ends where possible."""
+    out: list[list[WordTiming]] = []
+    cur: list[WordTiming] = []
+    for w in words:
+        length = sum(len(x.word) + 1 for x in cur) + len(w.word)
+        gap = bool(cur) and w.start - cur[-1].end > 0.15
+        if cur and (length > max_chars * 2 or gap):
+            out.append(cur)
+            cur = []
+        cur.append(w)
+        if w.word[-1:] in ".!?" and sum(len(x.word) + 1 for x in cur) > max_chars:
+            out.append(cur)
+            cur = []
+    return [*out, cur] if cur else out
+
+
+def captions(words: list[WordTiming], max_chars: int) -> list[Caption]:
+    """Caption states for a whole timeline; each page stays up until its last word ends."""
+    states: list[Caption] = []
+    for page in pages(words, max_chars):
+        texts = tuple(_clean(w.word) for w in page)
+        for i, w in enumerate(page):
+            end = page[i + 1].start if i + 1 < len(page) else w.end + 0.25
+            states.append(Caption(w.start, end, texts, i))
+    return states
+
+
+def _ts(t: float) -> str:
+    cs = max(0, round(t * 100))
+    return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
+
+
+def layout(width: int, height: int) -> tuple[int, int, int]:
+    """(font size, bottom margin, characters per line) for the frame."""
+    size = round(height * 0.06) if width > height else round(width * 0.066)
+    margin = round(height * (0.07 if width >= height else 0.16))
+    chars = max(10, int(width * 0.86 / (size * 0.62)))
+    return size, margin, chars
+
+
+def to_ass(states: list[Caption], width: int, height: int, offset: float = 0.0) -> str:
+    """An ASS document for `states`, times shifted by -offset (a piece starting at `offset`)."""
+    size, margin, _ = layout(width, height)
+    side = round(width * 0.06)
+    outline = max(2, round(size * 0.09))
+    head = (
+        "[Script Info]\nScriptType: v4.00+\n"
+        f"PlayResX: {width}\nPlayResY: {height}\nWrapStyle: 0\nScaledBorderAndShadow: yes\n\n"
+        "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, "
+        "OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, "
+        "Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
+        f"Style: Caption,DejaVu Sans,{size},&H00FFFFFF,&H00FFFFFF,&H00101010,&H99000000,-1,0,0,0,"
+        f"100,100,0,0,1,{outline},{max(1, outline // 2)},2,{side},{side},{margin},1\n\n"
+        "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+    )
+    lines = []
+    for c in states:
+        start, end = c.start - offset, c.end - offset
+        if end <= 0:
+            continue
+        text = " ".join(
+            f"{{\\c{HIGHLIGHT}}}{w}{{\\c{PLAIN}}}" if i == c.current else w for i, w in enumerate(c.words)
+        )
+        lines.append(f"Dialogue: 0,{_ts(max(0.0, start))},{_ts(end)},Caption,,0,0,0,,{text}")
+    return head + "\n".join(lines) + "\n"

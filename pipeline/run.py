@@ -1,0 +1,222 @@
+"""The pipeline's two entry points: make_draft (cheap, reviewable) and render (the MP4)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.agents.art_director import ArtEngine, OpenAIImages, ProceduralArt, scene_art
+from pipeline.agents.editor import Editor
+from pipeline.agents.narrator import OpenAIVoiceEngine, PiperVoiceEngine, VoiceEngine, narrate
+from pipeline.agents.scriptwriter import write_script
+from pipeline.agents.storyboarder import plan_storyboard
+from pipeline.briefing import Briefing
+from pipeline.cache import WorkDir, content_key
+from pipeline.config import PipelineConfig
+from pipeline.errors import Cancelled
+from pipeline.llm import ChatModel, make_client
+from pipeline.models import Draft, RenderResult, Storyboard, Usage
+from pipeline.progress import CancelToken, ProgressCallback, Reporter, no_progress
+from pipeline.render.stills import Geometry, compose_still, contact_sheet
+
+# Measured by bench/render.py on a 2-core machine (seconds of work per second of video
+# at 720p); scaled by pixel count for larger outputs.
+RENDER_SECONDS_PER_SECOND = 0.12
+
+
+@dataclass
+class Backends:
+    llm: ChatModel | None
+    voice: VoiceEngine
+    art: ArtEngine
+    usage_sources: list = field(default_factory=list)
+
+
+def backends(config: PipelineConfig) -> Backends:
+    """OpenAI-backed agents when a key is configured, the offline ones otherwise."""
+    if not config.online:
+        return Backends(None, PiperVoiceEngine(config.piper_model), ProceduralArt())
+    client = make_client(config)
+    voice: VoiceEngine = (
+        OpenAIVoiceEngine(client, config) if config.use_openai_voice else PiperVoiceEngine(config.piper_model)
+    )
+    art: ArtEngine = OpenAIImages(client, config) if config.use_openai_images else ProceduralArt()
+    sources = [e for e in (voice, art) if hasattr(e, "usage")]
+    return Backends(ChatModel(config, client), voice, art, sources)
+
+
+def geometry(briefing: Briefing, config: PipelineConfig) -> Geometry:
+    return Geometry(*briefing.aspect.size(config.height))
+
+
+def work_dir_for(briefing: Briefing, config: PipelineConfig) -> Path:
+    return config.work_dir / content_key("task", briefing)
+
+
+def _stills(
+    board: Storyboard, arts: list[Path], briefing: Briefing, geo: Geometry, work: WorkDir
+) -> list[Path]:
+    out = []
+    for plan, art in zip(board.scenes, arts, strict=True):
+        key = content_key(
+            "still",
+            art.name,
+            plan.headline,
+            plan.layout,
+            plan.palette,
+            briefing.style,
+            geo.width,
+            geo.height,
+        )
+        path = work.path("stills", key, ".png")
+        if not path.exists():
+            img = compose_still(art, plan.headline, plan.layout, plan.palette, briefing.style, geo)
+            with work.writing(path) as tmp:
+                img.save(tmp, format="PNG", compress_level=1)
+        out.append(path)
+    return out
+
+
+def estimate(briefing: Briefing, config: PipelineConfig, scenes: int) -> tuple[float, float]:
+    """(render seconds, USD) expected for the render after the draft."""
+    geo = geometry(briefing, config)
+    pixels = geo.width * geo.height / (1280 * 720)
+    seconds = 3 + briefing.duration * RENDER_SECONDS_PER_SECOND * pixels
+    cost = 0.0
+    if config.online:
+        p = config.prices
+        words = briefing.duration * 2.5
+        if config.use_openai_voice:
+            cost += words * 6 * p.tts_per_mchar / 1e6
+        if config.use_openai_images:
+            cost += scenes * p.image_each
+    return round(seconds, 1), round(cost, 4)
+
+
+def make_draft(
+    briefing: Briefing,
+    config: PipelineConfig | None = None,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+    previous: Draft | None = None,
+    feedback: str | None = None,
+    work_dir: Path | None = None,
+) -> Draft:
+    """Script, storyboard and a contact sheet of layout keyframes; revises `previous` with feedback."""
+    config = config or PipelineConfig()
+    cancel = cancel or CancelToken()
+    report = Reporter(progress, cancel)
+    work = WorkDir(work_dir or (previous.work_dir if previous else work_dir_for(briefing, config)))
+    be = backends(config)
+    try:
+        report("script", 0, "Writing the script")
+        script, u1 = write_script(briefing, be.llm, previous.script if previous else None, feedback)
+        report("script", 1, f"Script written: {len(script.scenes)} scenes, {script.word_count} words")
+        report("storyboard", 0, "Planning the scenes")
+        board, u2 = plan_storyboard(briefing, script, be.llm, config.fps)
+        report("storyboard", 1, "Storyboard planned")
+        # Keyframes use the procedural art: cheap, and they show layout and palette.
+        geo = geometry(briefing, config)
+        preview = ProceduralArt()
+        arts = [scene_art(preview, p, briefing.style, geo.canvas, work) for p in board.scenes]
+        stills = _stills(board, arts, briefing, geo, work)
+        sheet = work.path("draft", content_key("sheet", [s.name for s in stills]), ".png")
+        if not sheet.exists():
+            with work.writing(sheet) as tmp:
+                contact_sheet(stills, [p.headline for p in board.scenes], geo, tmp)
+        seconds, cost = estimate(briefing, config, len(board.scenes))
+        return Draft(
+            briefing=briefing,
+            script=script,
+            storyboard=board,
+            contact_sheet=sheet,
+            revision=previous.revision + 1 if previous else 1,
+            feedback=feedback,
+            usage=[u1, u2],
+            estimated_render_seconds=seconds,
+            estimated_cost_usd=cost,
+            work_dir=work.root,
+        )
+    except Cancelled:
+        work.clean_temporaries()
+        raise
+
+
+def render(
+    draft: Draft,
+    config: PipelineConfig | None = None,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+    out: Path | None = None,
+) -> RenderResult:
+    """Voice, visuals and edit the approved draft into an MP4; finished phases are reused."""
+    config = config or PipelineConfig()
+    cancel = cancel or CancelToken()
+    report = Reporter(progress, cancel)
+    briefing = draft.briefing
+    work = WorkDir(draft.work_dir)
+    be = backends(config)
+    geo = geometry(briefing, config)
+    timings: dict[str, float] = {}
+    n = len(draft.script.scenes)
+    try:
+        t = time.monotonic()
+        report("voice", 0, "Recording the narration")
+        voices, board = narrate(
+            draft.script,
+            draft.storyboard,
+            be.voice,
+            work,
+            briefing.duration,
+            config.fps,
+            cancel,
+            report.steps("voice", n),
+        )
+        timings["voice"] = time.monotonic() - t
+
+        t = time.monotonic()
+        report("visuals", 0, "Drawing the scenes")
+        step = report.steps("visuals", n)
+        arts = []
+        for i, plan in enumerate(board.scenes):
+            cancel.check()
+            arts.append(scene_art(be.art, plan, briefing.style, geo.canvas, work))
+            step(i + 1, f"Drew scene {i + 1} of {n}")
+        stills = _stills(board, arts, briefing, geo, work)
+        timings["visuals"] = time.monotonic() - t
+
+        t = time.monotonic()
+        report("editor", 0, "Encoding the video")
+        target = out or work.path("final", content_key("video", [s.name for s in stills], board), ".mp4")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        editor = Editor(work, geo, config.fps, config.render_workers, cancel)
+        last = [0.0]
+
+        def on_fraction(f: float) -> None:
+            # Report every 2% so callers can throttle as they like; always at the end.
+            if f - last[0] >= 0.02 or f >= 1.0:
+                last[0] = f
+                report("editor", f, f"Encoding the video: {f:.0%}")
+
+        editor.render(briefing, board, stills, voices, config.music, config.captions, target, on_fraction)
+        timings["editor"] = time.monotonic() - t
+        report("editor", 1, "Video ready")
+    except Cancelled:
+        work.clean_temporaries()
+        raise
+    usage: list[Usage] = list(draft.usage) + [s.usage for s in be.usage_sources]
+    return RenderResult(
+        path=target,
+        duration=float(briefing.duration),
+        width=geo.width,
+        height=geo.height,
+        size_bytes=target.stat().st_size,
+        cost_usd=round(sum(u.cost_usd for u in usage), 4),
+        timings={k: round(v, 3) for k, v in timings.items()},
+        usage=usage,
+        scenes_rendered=editor.rendered,
+        scenes_reused=editor.reused,
+    )
