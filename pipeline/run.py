@@ -54,7 +54,7 @@ def work_dir_for(briefing: Briefing, config: PipelineConfig) -> Path:
     return config.work_dir / content_key("task", briefing)
 
 
-def _stills(
+def still_paths(
     board: Storyboard, arts: list[Path], briefing: Briefing, geo: Geometry, work: WorkDir
 ) -> list[Path]:
     out = []
@@ -69,11 +69,11 @@ def _stills(
             geo.width,
             geo.height,
         )
-        path = work.path("stills", key, ".png")
+        path = work.path("stills", key, ".bmp")
         if not path.exists():
             img = compose_still(art, plan.headline, plan.layout, plan.palette, briefing.style, geo)
             with work.writing(path) as tmp:
-                img.save(tmp, format="PNG", compress_level=1)
+                img.save(tmp, format="BMP")
         out.append(path)
     return out
 
@@ -121,7 +121,7 @@ def make_draft(
         geo = geometry(briefing, config)
         preview = ProceduralArt()
         arts = [scene_art(preview, p, briefing.style, geo.canvas, work) for p in board.scenes]
-        stills = _stills(board, arts, briefing, geo, work)
+        stills = still_paths(board, arts, briefing, geo, work)
         sheet = work.path("draft", content_key("sheet", [s.name for s in stills]), ".png")
         if not sheet.exists():
             with work.writing(sheet) as tmp:
@@ -185,7 +185,7 @@ def render(
             cancel.check()
             arts.append(scene_art(be.art, plan, briefing.style, geo.canvas, work))
             step(i + 1, f"Drew scene {i + 1} of {n}")
-        stills = _stills(board, arts, briefing, geo, work)
+        stills = still_paths(board, arts, briefing, geo, work)
         timings["visuals"] = time.monotonic() - t
 
         t = time.monotonic()

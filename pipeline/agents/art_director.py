@@ -85,9 +85,9 @@ class OpenAIImages:
 def scene_art(engine: ArtEngine, plan: ScenePlan, style: Style, size: tuple[int, int], work: WorkDir):
     """Path of the scene's image, drawn once per (engine, prompt, palette, style, size)."""
     key = content_key("art", engine.id, plan.visual_prompt, plan.palette, style, size)
-    path = work.path("art", key, ".png")
+    path = work.path("art", key, ".bmp")
     if not path.exists():
         img = engine.draw(plan, style, size)
         with work.writing(path) as tmp:
-            img.save(tmp, format="PNG", compress_level=1)
+            img.save(tmp, format="BMP")
     return path

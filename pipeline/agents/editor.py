@@ -1,8 +1,9 @@
 """Editor: stills, captions and audio become the MP4, each frame encoded exactly once.
 
-The timeline is cut into pieces: a body per scene and a crossfade at each boundary. Each
-piece is one small ffmpeg run (crop pan + libass captions + x264), cached under the hash
-of everything it shows, and the pieces are joined without re-encoding. A re-run reuses
+The timeline is cut into one piece per scene, ending with the crossfade into the next
+scene. Each piece is one small ffmpeg run (crop pan + xfade + libass captions + x264),
+cached under the hash of everything it shows, and the pieces are joined without
+re-encoding. A re-run reuses
 every piece whose content did not change.
 """
 
@@ -54,12 +55,13 @@ PANS = [
 
 @dataclass(frozen=True)
 class Piece:
-    """Frames [a, b) of the timeline showing scene(s) `scenes` (two for a crossfade)."""
+    """Frames [a, b) of the timeline: scene `scenes[0]`, crossfading into `scenes[1]` at the end."""
 
     a: int
     b: int
     scenes: tuple[int, ...]
     transition: str = ""
+    fade: int = 0  # frames of crossfade at the end of the piece
 
     @property
     def frames(self) -> int:
@@ -71,20 +73,21 @@ def transition_frames(fps: int) -> int:
 
 
 def plan_pieces(board: Storyboard, fps: int) -> tuple[list[Piece], list[tuple[int, int]]]:
-    """Pieces in order, and each scene's visible span in frames (including its crossfades)."""
+    """One piece per scene, and each scene's visible span in frames (including its crossfades)."""
     bounds = [0]
     for s in board.scenes:
         bounds.append(bounds[-1] + round(s.duration * fps))
-    half = transition_frames(fps) // 2
+    fade = transition_frames(fps)
+    half = fade // 2
     n = len(board.scenes)
     pieces: list[Piece] = []
     spans: list[tuple[int, int]] = []
     for i in range(n):
         a = bounds[i] + (half if i else 0)
-        b = bounds[i + 1] - (half if i < n - 1 else 0)
-        pieces.append(Piece(a, b, (i,)))
         if i < n - 1:
-            pieces.append(Piece(b, bounds[i + 1] + half, (i, i + 1), board.scenes[i].transition))
+            pieces.append(Piece(a, bounds[i + 1] + half, (i, i + 1), board.scenes[i].transition, fade))
+        else:
+            pieces.append(Piece(a, bounds[i + 1], (i,)))
         spans.append((max(0, bounds[i] - half), min(bounds[-1], bounds[i + 1] + half)))
     return pieces, spans
 
@@ -100,11 +103,14 @@ def timeline_words(board: Storyboard, voices: list[SceneVoice]) -> list[WordTimi
 class Editor:
     """Renders one storyboard's pieces and joins them with the mixed audio."""
 
-    def __init__(self, work: WorkDir, geo: Geometry, fps: int, workers: int, cancel: CancelToken) -> None:
+    def __init__(
+        self, work: WorkDir, geo: Geometry, fps: int, workers: int, cancel: CancelToken, threads: int = 2
+    ) -> None:
         self.work = work
         self.geo = geo
         self.fps = fps
         self.workers = max(1, workers)
+        self.threads = threads
         self.cancel = cancel
         self.rendered = 0
         self.reused = 0
@@ -119,10 +125,11 @@ class Editor:
         w, h = self.geo.width, self.geo.height
         return f"crop={w}:{h}:'{x0:.1f}+({x1 - x0:.1f})*{u}':'{y0:.1f}+({y1 - y0:.1f})*{u}'"
 
-    def _source(self, k: int, scene: int, span: tuple[int, int], piece_a: int) -> str:
+    def _source(self, k: int, scene: int, span: tuple[int, int], first: int, frames: int) -> str:
+        # A bounded loop: an endless one would be generated ahead while xfade waits for it.
         return (
-            f"[{k}:v]loop=loop=-1:size=1:start=0,setpts=N/{self.fps}/TB,"
-            f"{self._crop(scene, span, piece_a)},setsar=1[s{k}]"
+            f"[{k}:v]loop=loop={frames - 1}:size=1:start=0,setpts=N/{self.fps}/TB,"
+            f"{self._crop(scene, span, first)},setsar=1[s{k}]"
         )
 
     def render_piece(self, piece: Piece, stills: list[Path], spans, states, on_frame) -> Path:
@@ -154,7 +161,9 @@ class Editor:
         graph: list[str] = []
         for k, i in enumerate(piece.scenes):
             inputs += ["-framerate", str(fps), "-i", str(stills[i].relative_to(self.work.root))]
-            graph.append(self._source(k, i, spans[i], piece.a))
+            # xfade starts reading the second scene where the fade begins.
+            first, count = (piece.a, piece.frames) if k == 0 else (piece.b - piece.fade, piece.fade)
+            graph.append(self._source(k, i, spans[i], first, count))
         if len(piece.scenes) == 2:
             graph.append(
                 f"[s0][s1]xfade=transition={piece.transition}:duration={piece.frames / fps:.4f}:offset=0[m]"
@@ -170,7 +179,7 @@ class Editor:
         graph.append(f"[{last}]{tail}[v]")
         rel_out = out.relative_to(self.work.root)
         tmp = rel_out.with_name(f".tmp-{rel_out.name}")
-        threads = str(max(1, 2 // self.workers) + 1)
+        threads = str(self.threads)
         args = [
             *inputs,
             "-filter_complex",
@@ -226,11 +235,13 @@ class Editor:
                 frac = done[0] / total
             on_fraction(min(frac, 1.0))
 
-        audio = self._mix(briefing, board, voices, music)
         with ThreadPoolExecutor(self.workers) as pool:
-            # On a failure the other pieces still finish: they are cached for the retry.
+            # The mix runs beside the first pieces. On a failure the other pieces still
+            # finish: they are cached for the retry.
+            mixing = pool.submit(self._mix, briefing, board, voices, music)
             futures = [pool.submit(self.render_piece, p, stills, spans, states, on_frame) for p in pieces]
             paths = [f.result() for f in futures]
+            audio = mixing.result()
         listing = self.work.path("final", content_key("list", [p.name for p in paths]), ".txt")
         listing.write_text("".join(f"file '../pieces/{p.name}'\n" for p in paths))
         with self.work.writing(out) as tmp:

@@ -33,38 +33,50 @@ def _hz(root: float, semitones: int) -> float:
     return root * 2 ** (semitones / 12)
 
 
-def music_bed(tone: Tone, seconds: float, rate: int) -> np.ndarray:
-    """Mono samples in [-1, 1]: a looping progression with fades at both ends."""
-    g = GROOVES[tone]
-    beat = 60 / g.bpm
-    chord_len = beat * 4
-    n = round(seconds * rate)
-    t = np.arange(n, dtype=np.float32) / rate
-    out = np.zeros(n, dtype=np.float32)
-    chord_idx = (t // chord_len).astype(int) % len(g.progression)
-    in_chord = t % chord_len
+def _segment(g: Groove, k: int, t: np.ndarray, chord_len: float, beat: float) -> np.ndarray:
+    """Chord k of the progression over local times t (seconds since the chord began)."""
+    chord = g.progression[k % len(g.progression)]
+    out = np.zeros_like(t)
+    for semi in chord:
+        f = _hz(g.root_hz, semi)
+        out += 0.30 * np.sin(2 * np.pi * f * t) + 0.08 * np.sin(4 * np.pi * f * t)
+    out += 0.25 * np.sin(np.pi * _hz(g.root_hz, chord[0]) * t)  # bass an octave down
     # Soft attack and release on every chord so changes never click.
-    env = np.minimum(1.0, in_chord / 0.4) * np.minimum(1.0, (chord_len - in_chord) / 0.3)
-    for k, chord in enumerate(g.progression):
-        mask = chord_idx == k
-        tk = t[mask]
-        for semi in chord:
-            f = _hz(g.root_hz, semi)
-            out[mask] += 0.30 * np.sin(2 * np.pi * f * tk) + 0.08 * np.sin(4 * np.pi * f * tk)
-        out[mask] += 0.25 * np.sin(np.pi * _hz(g.root_hz, chord[0]) * tk)  # bass an octave down
-    out *= env
+    out *= np.minimum(1.0, t / 0.4) * np.minimum(1.0, (chord_len - t) / 0.3)
     step = beat / 2
-    step_idx = (t // step).astype(int)
-    in_step = t - step_idx * step
+    in_step = t % step
     if g.pluck:
-        # Arpeggio of the current chord, an octave up, decaying each half beat.
-        notes = np.array([_hz(g.root_hz * 2, c[i % 3]) for c in g.progression for i in range(8)])
-        which = (chord_idx * 8 + step_idx % 8) % len(notes)
+        # Arpeggio of the chord, an octave up, decaying each half beat.
+        notes = np.array([_hz(g.root_hz * 2, chord[i % 3]) for i in range(8)], dtype=np.float32)
+        which = (t // step).astype(np.int32) % 8
         out += 0.22 * np.sin(2 * np.pi * notes[which] * in_step) * np.exp(-in_step * 9)
     if g.pulse:
         kick_t = t % beat
         out += 0.35 * np.sin(2 * np.pi * (55 + 60 * np.exp(-kick_t * 30)) * kick_t) * np.exp(-kick_t * 14)
-    fade = np.minimum(1.0, np.minimum(t / 1.0, (seconds - t) / 2.0)).clip(0, 1)
-    out *= fade
+    return out
+
+
+def music_bed(tone: Tone, seconds: float, rate: int) -> np.ndarray:
+    """Mono samples in [-1, 1]: a looping progression with fades at both ends.
+
+    Synthesised one chord at a time, so memory stays small for long videos.
+    """
+    g = GROOVES[tone]
+    beat = 60 / g.bpm
+    chord_len = beat * 4
+    n = round(seconds * rate)
+    out = np.zeros(n, dtype=np.float32)
+    per_chord = chord_len * rate
+    k = 0
+    while round(k * per_chord) < n:
+        a, b = round(k * per_chord), min(n, round((k + 1) * per_chord))
+        t = (np.arange(b - a, dtype=np.float32) + (k * per_chord - a)) / rate
+        out[a:b] = _segment(g, k, t, chord_len, beat)
+        k += 1
+    fade_in = min(n, rate)
+    fade_out = min(n, 2 * rate)
+    out[:fade_in] *= np.linspace(0, 1, fade_in, dtype=np.float32)
+    out[n - fade_out :] *= np.linspace(1, 0, fade_out, dtype=np.float32)
     peak = float(np.max(np.abs(out))) or 1.0
-    return (out / peak).astype(np.float32)
+    out /= peak
+    return out

@@ -84,12 +84,15 @@ def _shapes(style: Style, w: int, h: int, rng: np.random.Generator, acc: RGB, ac
             d.line([(0, gy), (w, gy)], fill=(255, 255, 255, 14), width=1)
         return layer
     if style is Style.MODERN:
+        # Blobs are drawn and blurred at a quarter size: identical to the eye, 16x cheaper.
+        small = Image.new("RGBA", (w // 4, h // 4), (0, 0, 0, 0))
+        ds = ImageDraw.Draw(small)
         for _ in range(6):
-            r = rng.uniform(0.15, 0.45) * s
-            cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+            r = rng.uniform(0.15, 0.45) * s / 4
+            cx, cy = rng.uniform(0, w / 4), rng.uniform(0, h / 4)
             col = acc if rng.random() < 0.5 else acc2
-            d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(*col, 120))
-        return layer.filter(ImageFilter.GaussianBlur(s * 0.06))
+            ds.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(*col, 120))
+        return small.filter(ImageFilter.GaussianBlur(s * 0.015)).resize((w, h), Image.Resampling.BILINEAR)
     if style is Style.CINEMATIC:
         ox, oy = rng.uniform(0.6, 1.0) * w, rng.uniform(-0.2, 0.1) * h
         for _ in range(7):
