@@ -196,10 +196,15 @@ def render(
         last = [0.0]
 
         def on_fraction(f: float) -> None:
-            # Report every 2% so callers can throttle as they like; always at the end.
-            if f - last[0] >= 0.02 or f >= 1.0:
-                last[0] = f
-                report("editor", f, f"Encoding the video: {f:.0%}")
+            # Every 10% boundary the frames crossed is reported, even when a fast piece
+            # jumps past several between ffmpeg's progress ticks; finer steps every 2%.
+            marks = [k / 10 for k in range(1, 11) if last[0] < k / 10 <= f]
+            if f - last[0] >= 0.02 and (not marks or marks[-1] < f):
+                marks.append(f)
+            for mark in marks:
+                report("editor", mark, f"Encoding the video: {mark:.0%}")
+            if marks:
+                last[0] = marks[-1]
 
         editor.render(briefing, board, stills, voices, config.music, config.captions, target, on_fraction)
         timings["editor"] = time.monotonic() - t

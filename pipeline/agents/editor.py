@@ -3,8 +3,7 @@
 The timeline is cut into one piece per scene, ending with the crossfade into the next
 scene. Each piece is one small ffmpeg run (crop pan + xfade + libass captions + x264),
 cached under the hash of everything it shows, and the pieces are joined without
-re-encoding. A re-run reuses
-every piece whose content did not change.
+re-encoding. A re-run reuses every piece whose content did not change.
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ ENCODER = [
     "15360",
     "-an",
 ]
-ENCODER_VERSION = "x264-vf-21-1"
+ENCODER_VERSION = "x264-vf-21-2"
 # Start/end points of the pan as fractions of the slack, varied per scene.
 PANS = [
     ((0, 0), (1, 1)),
@@ -125,10 +124,11 @@ class Editor:
         w, h = self.geo.width, self.geo.height
         return f"crop={w}:{h}:'{x0:.1f}+({x1 - x0:.1f})*{u}':'{y0:.1f}+({y1 - y0:.1f})*{u}'"
 
-    def _source(self, k: int, scene: int, span: tuple[int, int], first: int, frames: int) -> str:
+    def _source(self, k: int, scene: int, span: tuple[int, int], first: int, frames: int, piece_a: int) -> str:
         # A bounded loop: an endless one would be generated ahead while xfade waits for it.
+        # Timestamps start where the source enters the piece, as xfade matches by time.
         return (
-            f"[{k}:v]loop=loop={frames - 1}:size=1:start=0,setpts=N/{self.fps}/TB,"
+            f"[{k}:v]loop=loop={frames - 1}:size=1:start=0,setpts=(N+{first - piece_a})/{self.fps}/TB,"
             f"{self._crop(scene, span, first)},setsar=1[s{k}]"
         )
 
@@ -163,10 +163,12 @@ class Editor:
             inputs += ["-framerate", str(fps), "-i", str(stills[i].relative_to(self.work.root))]
             # xfade starts reading the second scene where the fade begins.
             first, count = (piece.a, piece.frames) if k == 0 else (piece.b - piece.fade, piece.fade)
-            graph.append(self._source(k, i, spans[i], first, count))
+            graph.append(self._source(k, i, spans[i], first, count, piece.a))
         if len(piece.scenes) == 2:
+            offset = (piece.frames - piece.fade) / fps
             graph.append(
-                f"[s0][s1]xfade=transition={piece.transition}:duration={piece.frames / fps:.4f}:offset=0[m]"
+                f"[s0][s1]xfade=transition={piece.transition}:duration={piece.fade / fps:.4f}"
+                f":offset={offset:.4f}[m]"
             )
             last = "m"
         else:

@@ -154,7 +154,7 @@ def draw_art(style: Style, palette: str, seed: str, size: tuple[int, int]) -> Im
     c0, c1, acc, acc2, _text = palette_colors(palette, style)
     rng = _rng(f"{style}:{palette}:{seed}")
     base = _gradient(w, h, c0, c1, rng.uniform(0, math.pi), radial=style is Style.CINEMATIC)
-    img = Image.fromarray(base.astype(np.uint8), "RGB").convert("RGBA")
+    img = Image.fromarray(base.astype(np.uint8)).convert("RGBA")
     img.alpha_composite(_shapes(style, w, h, rng, acc, acc2))
     arr = np.asarray(img.convert("RGB"), dtype=np.float32)
     # Fine grain keeps gradients from banding after H.264; a vignette frames the scene.
@@ -163,4 +163,4 @@ def draw_art(style: Style, palette: str, seed: str, size: tuple[int, int]) -> Im
     v = 1 - 0.35 * (((x - w / 2) / (w / 2)) ** 2 + ((y - h / 2) / (h / 2)) ** 2) / 2
     if style is not Style.MINIMAL:
         arr *= v[..., None]
-    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
+    return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))

@@ -1,0 +1,33 @@
+"""The `oma` command: render (the pipeline, configured from the environment), web, worker, dev."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.settings import SettingsError, load_settings
+from pipeline import cli as pipeline_cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="oma", description="OMA: briefings in Slack become videos.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    pipeline_cli.add_arguments(sub.add_parser("render", help="render a briefing to an MP4"))
+    sub.add_parser("web", help="the Slack-facing web app (HTTP or Socket Mode)")
+    sub.add_parser("worker", help="the arq worker that renders videos")
+    sub.add_parser("dev", help="web + worker + an embedded Redis, in one process")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "render":
+            return pipeline_cli.run(args, settings.pipeline_config())
+        from bot import runner
+
+        return runner.run(args.command, settings)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

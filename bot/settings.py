@@ -1,0 +1,112 @@
+"""All configuration, read once from the environment and `.env` (the only module that does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline import PipelineConfig
+
+
+def _oma(name: str, **kw):
+    # OMA_* variables, but tests and code may also pass the plain field name.
+    return Field(validation_alias=AliasChoices(f"OMA_{name.upper()}", name), **kw)
+
+
+class Settings(BaseSettings):
+    """Settings for web, worker and CLI alike; see .env.example for every variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    redis_url: str | None = None
+    port: int = Field(default=3000, ge=1, le=65535)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+
+    env: Literal["development", "production"] = _oma("env", default="production")
+    log_level: str = _oma("log_level", default="INFO")
+    log_format: Literal["json", "text", "auto"] = _oma("log_format", default="auto")
+    output_dir: Path = _oma("output_dir", default=Path(".oma/output"))
+    work_dir: Path = _oma("work_dir", default=Path(".oma/work"))
+    video_height: int = _oma("video_height", default=720, ge=240, le=2160)
+    text_model: str = _oma("text_model", default="gpt-4o-mini")
+    tts_model: str = _oma("tts_model", default="gpt-4o-mini-tts")
+    tts_voice: str = _oma("tts_voice", default="alloy")
+    image_model: str = _oma("image_model", default="gpt-image-1")
+    piper_model: Path | None = _oma("piper_model", default=None)
+    job_timeout: int = _oma("job_timeout", default=1800, ge=30)
+    max_tries: int = _oma("max_tries", default=3, ge=1)
+    concurrency: int = _oma("concurrency", default=1, ge=1, le=16)
+    rate_per_minute: int = _oma("rate_per_minute", default=5, ge=1)
+    rate_per_hour: int = _oma("rate_per_hour", default=30, ge=1)
+    admins: list[str] = _oma("admins", default_factory=list)
+    approvers: list[str] = _oma("approvers", default_factory=list)
+    allowed_channels: list[str] = _oma("allowed_channels", default_factory=list)
+    allowed_users: list[str] = _oma("allowed_users", default_factory=list)
+    revision_limit: int = _oma("revision_limit", default=5, ge=1)
+    draft_ttl_hours: float = _oma("draft_ttl_hours", default=24.0, gt=0)
+    result_ttl_days: float = _oma("result_ttl_days", default=7.0, gt=0)
+    progress_interval: float = _oma("progress_interval", default=1.0, ge=0.0)
+    upload_timeout: int = _oma("upload_timeout", default=300, ge=10)
+
+    @field_validator("admins", "approvers", "allowed_channels", "allowed_users", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    def pipeline_config(self) -> PipelineConfig:
+        return PipelineConfig(
+            work_dir=self.work_dir,
+            height=self.video_height,
+            openai_api_key=self.openai_api_key,
+            openai_base_url=self.openai_base_url,
+            text_model=self.text_model,
+            tts_model=self.tts_model,
+            tts_voice=self.tts_voice,
+            image_model=self.image_model,
+            piper_model=self.piper_model,
+        )
+
+    def require_slack(self) -> None:
+        """Stop with one clear message if the Slack credentials are missing or malformed."""
+        token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+        if not token.startswith("xoxb-"):
+            raise SettingsError(
+                "SLACK_BOT_TOKEN is missing or is not a bot token (xoxb-...). Create the app from "
+                "manifest.yml, install it, and copy the Bot User OAuth Token from 'OAuth & Permissions'."
+            )
+        if self.slack_app_token is None and not self.slack_signing_secret:
+            raise SettingsError(
+                "SLACK_SIGNING_SECRET is missing: copy it from 'Basic Information' of your Slack app "
+                "(or set SLACK_APP_TOKEN, xapp-..., to use Socket Mode)."
+            )
+        if self.slack_app_token and not self.slack_app_token.get_secret_value().startswith("xapp-"):
+            raise SettingsError(
+                "SLACK_APP_TOKEN is not an app-level token (xapp-...): create one with the "
+                "connections:write scope under 'Basic Information'."
+            )
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it and says where to fix it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one message that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "a setting"
+        if not name.startswith(("SLACK_", "REDIS_", "PORT", "OPENAI_")):
+            name = f"OMA_{name}"
+        raise SettingsError(f"{name} is invalid: {err['msg']}") from exc

@@ -1,0 +1,124 @@
+"""`oma render`: a briefing from flags or a JSON/YAML file becomes an MP4 (or just a draft)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+from pipeline.briefing import FIELD_LABELS, BriefingError, parse_briefing
+from pipeline.config import PipelineConfig
+from pipeline.errors import PipelineError
+from pipeline.progress import PHASES
+from pipeline.run import make_draft, render
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("briefing", nargs="?", type=Path, help="a JSON or YAML briefing file")
+    parser.add_argument("--title")
+    parser.add_argument("--description")
+    parser.add_argument("--duration", help="seconds, 15-180")
+    parser.add_argument("--style", help="corporate, modern, cinematic, minimal or playful")
+    parser.add_argument("--tone", help="professional, friendly, inspiring, humorous or urgent")
+    parser.add_argument("--aspect", help="16:9, 9:16 or 1:1")
+    parser.add_argument("-o", "--output", type=Path, default=Path("oma.mp4"), help="the MP4 to write")
+    parser.add_argument("--height", type=int, help="output lines of the short side (720 default, 1080)")
+    parser.add_argument("--draft-only", action="store_true", help="write script, storyboard, contact sheet")
+
+
+class Bar:
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = ("", -1)
+
+    def __call__(self, phase: str, fraction: float, message: str) -> None:
+        step = PHASES.index(phase) if phase in PHASES else 0
+        overall = (step + fraction) / len(PHASES)
+        filled = int(overall * 30)
+        line = f"[{'#' * filled}{'-' * (30 - filled)}] {overall:4.0%} {phase:<10} {message}"
+        if self.tty:
+            sys.stderr.write("\r" + line[:100].ljust(100))
+        elif (phase, int(fraction * 10)) != self.last:
+            sys.stderr.write(line + "\n")
+        self.last = (phase, int(fraction * 10))
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+def _briefing_data(args: argparse.Namespace) -> dict[str, object]:
+    data: dict[str, object] = {}
+    if args.briefing:
+        text = args.briefing.read_text(encoding="utf-8")
+        loaded = json.loads(text) if args.briefing.suffix == ".json" else yaml.safe_load(text)
+        if not isinstance(loaded, dict):
+            raise BriefingError({"briefing": "The briefing file must hold a mapping of fields"})
+        data.update(loaded)
+    for field in FIELD_LABELS:
+        value = getattr(args, field)
+        if value is not None:
+            data[field] = value
+    return data
+
+
+def run(args: argparse.Namespace, config: PipelineConfig) -> int:
+    """Run the render command; the exit code says what happened (0 ok, 1 failed, 2 invalid)."""
+    if args.height:
+        config = config.model_copy(update={"height": args.height})
+    try:
+        briefing = parse_briefing(_briefing_data(args))
+    except BriefingError as exc:
+        for message in exc.errors.values():
+            print(f"error: {message}", file=sys.stderr)
+        return EXIT_INVALID
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        print(f"error: could not read the briefing file: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    bar = Bar()
+    try:
+        draft = make_draft(briefing, config, progress=bar)
+        if args.draft_only:
+            bar.done()
+            _write_draft(draft, args.output)
+            return EXIT_OK
+        result = render(draft, config, progress=bar, out=args.output)
+    except PipelineError as exc:
+        bar.done()
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return EXIT_FAILED
+    bar.done()
+    print(
+        f"Wrote {result.path} ({result.duration:.0f} s, {result.width}x{result.height}, "
+        f"{result.size_bytes / 1e6:.1f} MB, ${result.cost_usd:.4f}) in "
+        f"{sum(result.timings.values()):.1f} s"
+    )
+    return EXIT_OK
+
+
+def _write_draft(draft, output: Path) -> None:
+    base = output.with_suffix("")
+    script = base.with_name(base.name + ".draft.json")
+    sheet = base.with_name(base.name + ".contact-sheet.png")
+    script.write_text(draft.model_dump_json(indent=2, exclude={"work_dir", "contact_sheet"}))
+    sheet.write_bytes(draft.contact_sheet.read_bytes())
+    for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):
+        print(f"{i:>2}. [{plan.duration:5.1f} s] {plan.headline}\n    {scene.narration}")
+    print(f"Wrote {script} and {sheet}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pipeline render ...` with the offline defaults (no environment is read)."""
+    parser = argparse.ArgumentParser(prog="python -m pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_arguments(sub.add_parser("render", help="render a briefing to an MP4"))
+    args = parser.parse_args(argv)
+    return run(args, PipelineConfig())

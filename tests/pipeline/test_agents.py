@@ -1,0 +1,76 @@
+import pytest
+
+from pipeline.agents.scriptwriter import target_words, write_offline
+from pipeline.agents.storyboarder import HEADLINE_MAX_WORDS, allocate, plan_offline
+from pipeline.briefing import Briefing, Tone
+from pipeline.render import captions as cap
+from pipeline.render.stills import Geometry, fit_text, font
+
+DESCRIPTIONS = [
+    "Nimbus keeps your team's files in sync. It works offline. Setup takes two minutes.",
+    "Short one.",
+    "x" * 200 + " is a very long word indeed.",
+    "word " * 1000,
+    "Launch day 🚀 is here! Tell everyone 🎉.",
+    "مرحبا بكم في الإطلاق الجديد. نحن سعداء جدا.",
+]
+
+
+@pytest.mark.parametrize("duration", [15, 30, 45, 60, 120, 180])
+@pytest.mark.parametrize("description", DESCRIPTIONS)
+def test_script_is_sized_to_the_duration(duration: int, description: str) -> None:
+    script = write_offline(Briefing(title="Meet Nimbus", description=description, duration=duration))
+    target = target_words(duration)
+    assert abs(script.word_count - target) <= 0.1 * target
+    assert all(s.narration.strip() for s in script.scenes)
+
+
+def test_script_is_deterministic_and_tone_specific() -> None:
+    b = Briefing(title="Meet Nimbus", description=DESCRIPTIONS[0], duration=30, tone="friendly")
+    assert write_offline(b) == write_offline(b)
+    urgent = write_offline(b.model_copy(update={"tone": Tone.URGENT}))
+    assert urgent != write_offline(b)
+    assert "Nimbus keeps your team's files in sync." in write_offline(b).scenes[0].narration
+
+
+def test_no_emoji_reaches_the_narration() -> None:
+    script = write_offline(Briefing(title="Launch 🚀 day", description=DESCRIPTIONS[4], duration=20))
+    assert not any(ch in s.narration for s in script.scenes for ch in "🚀🎉")
+
+
+@pytest.mark.parametrize("duration", [15, 37, 60, 180])
+def test_storyboard_durations_sum_exactly(duration: int) -> None:
+    b = Briefing(title="Meet Nimbus", description=DESCRIPTIONS[0], duration=duration)
+    board = plan_offline(b, write_offline(b), fps=30)
+    frames = [round(s.duration * 30) for s in board.scenes]
+    assert sum(frames) == duration * 30
+    assert all(abs(s.duration * 30 - f) < 1e-6 for s, f in zip(board.scenes, frames, strict=True))
+    assert all(len(s.headline.split()) <= HEADLINE_MAX_WORDS for s in board.scenes)
+    assert all(s.duration >= 2.5 for s in board.scenes)
+
+
+def test_allocate_respects_minimums_and_weights() -> None:
+    out = allocate(30, [1, 1, 8], [5, 5, 5], fps=30)
+    assert round(sum(out) * 30) == 900
+    assert min(out) >= 5
+    assert out[2] > out[0]
+
+
+def test_headline_fits_every_aspect_even_a_200_letter_word() -> None:
+    for w, h in [(1280, 720), (720, 1280), (720, 720)]:
+        left, top, right, bottom = Geometry(w, h).headline_box()
+        fnt, lines = fit_text("x" * 200, right - left, bottom - top, 80)
+        assert all(fnt.getlength(line) <= right - left for line in lines)
+        assert len(lines) * fnt.size * 1.2 <= bottom - top or fnt.size == 12
+
+
+def test_caption_pages_highlight_each_word_once() -> None:
+    from pipeline.models import WordTiming
+
+    words = [WordTiming(word=w, start=i * 0.4, end=i * 0.4 + 0.35) for i, w in enumerate("one two {three} four".split())]
+    states = cap.captions(words, max_chars=40)
+    assert [s.current for s in states] == [0, 1, 2, 3]
+    ass = cap.to_ass(states, 1280, 720)
+    assert ass.count("Dialogue:") == 4
+    assert "{three}" not in ass and "(three)" in ass  # braces would open ASS override blocks
+    assert font(20).size == 20
