@@ -147,7 +147,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="oma-bench-"))
     try:
         print(
-            "targets: 60 s 720p <= x0.30 realtime; <= x1.5 the ffmpeg baseline; 180 s 1080p peak RSS <= 600 MB"
+            "targets: 60 s 720p <= x0.30 realtime; <= x1.5 the ffmpeg baseline; "
+            "180 s 1080p peak RSS <= 600 MB"
         )
         if args.one:
             one(*args.one, root)

@@ -124,7 +124,9 @@ class Editor:
         w, h = self.geo.width, self.geo.height
         return f"crop={w}:{h}:'{x0:.1f}+({x1 - x0:.1f})*{u}':'{y0:.1f}+({y1 - y0:.1f})*{u}'"
 
-    def _source(self, k: int, scene: int, span: tuple[int, int], first: int, frames: int, piece_a: int) -> str:
+    def _source(
+        self, k: int, scene: int, span: tuple[int, int], first: int, frames: int, piece_a: int
+    ) -> str:
         # A bounded loop: an endless one would be generated ahead while xfade waits for it.
         # Timestamps start where the source enters the piece, as xfade matches by time.
         return (

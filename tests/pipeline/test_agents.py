@@ -67,7 +67,10 @@ def test_headline_fits_every_aspect_even_a_200_letter_word() -> None:
 def test_caption_pages_highlight_each_word_once() -> None:
     from pipeline.models import WordTiming
 
-    words = [WordTiming(word=w, start=i * 0.4, end=i * 0.4 + 0.35) for i, w in enumerate("one two {three} four".split())]
+    words = [
+        WordTiming(word=w, start=i * 0.4, end=i * 0.4 + 0.35)
+        for i, w in enumerate(["one", "two", "{three}", "four"])
+    ]
     states = cap.captions(words, max_chars=40)
     assert [s.current for s in states] == [0, 1, 2, 3]
     ass = cap.to_ass(states, 1280, 720)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import Briefing, CancelToken, Cancelled, PipelineConfig, make_draft, render
+from pipeline import Briefing, Cancelled, CancelToken, PipelineConfig, make_draft, render
 from pipeline.agents.narrator import LEAD_IN
 from tests.media import audio_rms, frame, probe, top_level_boxes
 
@@ -23,8 +23,14 @@ def config(tmp: Path, **kw: object) -> PipelineConfig:
 
 @pytest.mark.parametrize(("aspect", "size"), [("16:9", (426, 240)), ("9:16", (240, 426))])
 def test_offline_render_is_a_real_video(tmp_path: Path, aspect: str, size: tuple[int, int]) -> None:
-    briefing = Briefing(title="Meet Nimbus", description=DESCRIPTION, duration=16, style="playful",
-                        tone="friendly", aspect=aspect)
+    briefing = Briefing(
+        title="Meet Nimbus",
+        description=DESCRIPTION,
+        duration=16,
+        style="playful",
+        tone="friendly",
+        aspect=aspect,
+    )
     cfg = config(tmp_path)
     phases: list[tuple[str, float]] = []
     draft = make_draft(briefing, cfg, progress=lambda p, f, m: phases.append((p, f)))

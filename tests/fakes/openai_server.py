@@ -1,0 +1,95 @@
+"""A local OpenAI-compatible server answering in the API's real shapes, with scripted faults."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+from aiohttp import web
+from PIL import Image
+
+
+@dataclass
+class Fault:
+    status: int
+    body: dict
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeOpenAI:
+    """Queue chat replies (JSON-able objects or raw strings) and faults; inspect `requests`."""
+
+    chat_replies: deque = field(default_factory=deque)
+    faults: deque = field(default_factory=deque)
+    requests: list[tuple[str, dict]] = field(default_factory=list)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self.chat)
+        app.router.add_post("/v1/audio/speech", self.speech)
+        app.router.add_post("/v1/images/generations", self.images)
+        return app
+
+    def _fault(self) -> web.Response | None:
+        if self.faults:
+            f = self.faults.popleft()
+            return web.json_response(f.body, status=f.status, headers=f.headers)
+        return None
+
+    async def chat(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append(("chat", body))
+        if (fault := self._fault()) is not None:
+            return fault
+        reply = self.chat_replies.popleft() if self.chat_replies else "{}"
+        content = reply if isinstance(reply, str) else json.dumps(reply)
+        return web.json_response(
+            {
+                "id": "chatcmpl-test",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": content, "refusal": None},
+                    }
+                ],
+                "usage": {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200},
+            }
+        )
+
+    async def speech(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append(("speech", body))
+        if (fault := self._fault()) is not None:
+            return fault
+        seconds = 0.06 * len(body["input"]) / float(body.get("speed", 1.0))
+        t = np.arange(int(24000 * seconds)) / 24000
+        pcm = (0.4 * np.sin(2 * np.pi * 180 * t) * 32767).astype("<i2").tobytes()
+        return web.Response(body=pcm, content_type="audio/pcm")
+
+    async def images(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append(("images", body))
+        if (fault := self._fault()) is not None:
+            return fault
+        w, h = (int(x) for x in body["size"].split("x"))
+        img = Image.new("RGB", (w // 8, h // 8), (20, 120, 200))
+        img.paste((240, 200, 40), (0, 0, w // 16, h // 16))
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return web.json_response(
+            {"created": int(time.time()), "data": [{"b64_json": base64.b64encode(buf.getvalue()).decode()}]}
+        )
+
+
+def error_body(message: str, kind: str) -> dict:
+    return {"error": {"message": message, "type": kind, "param": None, "code": None}}
