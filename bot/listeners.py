@@ -1,0 +1,228 @@
+"""Slack listeners: thin callbacks that ack, validate, record, enqueue and reply."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import ArqRedis
+from loguru import logger
+from redis.exceptions import RedisError
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import slack_ui as ui
+from bot.ratelimit import RateLimiter
+from bot.settings import Settings
+from bot.slack_ops import CANNOT_POST, error_code, post
+from bot.tasks import ACTIVE, Status, Task, TaskStore
+from pipeline.briefing import BriefingError, parse_briefing
+
+REDIS_DOWN = (
+    ":warning: OMA can't reach its database right now, so nothing was created. Please try again in a minute."
+)
+JOB = "generate"
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    redis: ArqRedis
+    store: TaskStore
+    limiter: RateLimiter
+
+
+async def enqueue(deps: Deps, task: Task, job_id: str) -> bool:
+    job = await deps.redis.enqueue_job(JOB, task.id, _job_id=job_id)
+    return job is not None
+
+
+async def queue_stats(deps: Deps) -> dict[str, Any]:
+    tasks = await deps.store.recent()
+    by_status: dict[str, int] = {}
+    for t in tasks:
+        by_status[t.status.value] = by_status.get(t.status.value, 0) + 1
+    times = [t.generation_seconds for t in tasks if t.generation_seconds]
+    return {
+        "by_status": by_status,
+        "median_seconds": statistics.median(times) if times else None,
+        "total_cost": sum(t.cost_usd for t in tasks),
+        "queue_depth": await deps.redis.zcard("arq:queue"),
+        "workers": await live_workers(deps.redis),
+    }
+
+
+async def live_workers(redis: ArqRedis) -> int:
+    return len([k async for k in redis.scan_iter(match="oma:worker:*")])
+
+
+def _allowed(settings: Settings, user: str, channel: str) -> str | None:
+    if settings.allowed_users and user not in settings.allowed_users:
+        return "You are not on the list of people who can make videos with OMA; ask an admin to add you."
+    if settings.allowed_channels and channel not in settings.allowed_channels:
+        return "OMA isn't enabled in this channel; ask an admin, or use it in an enabled channel."
+    return None
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Wire every route; this table is the whole Slack surface."""
+    app.command("/video")(on_command(deps))
+    app.view(ui.MODAL_ID)(on_submission(deps))
+    app.action(ui.RETRY_ACTION)(on_retry(deps))
+    app.event("message")(ignore)
+    app.event("app_mention")(ignore)
+
+
+async def ignore() -> None:
+    """Events we subscribe to for threads but do not act on yet."""
+
+
+def on_command(deps: Deps):
+    async def handle(ack, command: dict[str, Any], client: AsyncWebClient) -> None:
+        text = (command.get("text") or "").strip()
+        word, _, rest = text.partition(" ")
+        word, rest = word.lower(), rest.strip()
+        user, channel = command["user_id"], command["channel_id"]
+        if word in ("", "new") or word not in ("help", "list", "status", "cancel", "stats"):
+            await ack()
+            view = ui.briefing_modal(channel, "" if word in ("", "new") else text)
+            await client.views_open(trigger_id=command["trigger_id"], view=view)
+            return
+        if word == "help":
+            await ack(text="OMA help", blocks=ui.help_blocks())
+            return
+        try:
+            blocks = await _answer(deps, word, rest, user)
+        except RedisError:
+            logger.warning("redis unreachable during /video {}", word)
+            await ack(text=REDIS_DOWN)
+            return
+        await ack(text="OMA", blocks=blocks)
+
+    return handle
+
+
+async def _answer(deps: Deps, word: str, arg: str, user: str) -> list[dict[str, Any]]:
+    if word == "list":
+        return ui.list_blocks(await deps.store.for_user(user))
+    if word == "stats":
+        return ui.stats_blocks(await queue_stats(deps))
+    if not arg:
+        return [ui._md(f"Usage: `/video {word} <task id>`; `/video list` shows your ids.")]
+    task = await deps.store.get(arg)
+    if task is None:
+        return [ui._md(f"No video with id `{arg}`. `/video list` shows yours.")]
+    if word == "status":
+        return ui.status_blocks(task)
+    # cancel
+    if task.user != user and user not in deps.settings.admins:
+        return [ui._md("Only the person who asked for this video, or an admin, can cancel it.")]
+    if task.status not in ACTIVE:
+        return [ui._md(f"`{task.id}` is already {ui.status_word(task)}.")]
+    await deps.redis.set(f"oma:cancel:{task.id}", user, ex=86400)
+    if task.status is Status.QUEUED:
+        await deps.store.update(task.id, status=Status.CANCELLED, finished=time.time())
+    return [ui._md(f":no_entry_sign: Cancelling `{task.id}` *{task.briefing.title}*.")]
+
+
+def on_submission(deps: Deps):
+    async def handle(ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+        data, skip_review, channel = ui.read_submission(view)
+        user = body["user"]["id"]
+        try:
+            briefing = parse_briefing(data)
+        except BriefingError as exc:
+            errors = {f if f in ui.FIELDS else "title": m for f, m in exc.errors.items()}
+            await ack(response_action="errors", errors=errors)
+            return
+        if (refusal := _allowed(deps.settings, user, channel)) is not None:
+            await ack(response_action="errors", errors={"title": refusal})
+            return
+        task_id = view["id"].lower()  # the same view submitted twice is one task
+        try:
+            existing = await deps.store.get(task_id)
+            if existing is not None:
+                await ack()
+                return
+            wait = await deps.limiter.hit(user)
+        except RedisError:
+            await ack(response_action="errors", errors={"title": REDIS_DOWN})
+            return
+        if wait:
+            await ack(
+                response_action="errors",
+                errors={"title": f"You've reached your limit of videos for now; try again in {int(wait)} s."},
+            )
+            return
+        await ack()
+        task = Task(
+            id=task_id,
+            user=user,
+            channel=channel,
+            briefing=briefing,
+            skip_review=skip_review,
+            request_id=body.get("trigger_id", task_id)[:40],
+        )
+        if not await deps.store.create(task):
+            return
+        with logger.contextualize(task=task.id):
+            await start_task(deps, client, task)
+
+    return handle
+
+
+async def start_task(deps: Deps, client: AsyncWebClient, task: Task) -> None:
+    """Post the root message and enqueue the job; tell the user how to fix it if we cannot post."""
+    text, blocks = ui.root_message(task)
+    try:
+        task.root_ts = await post(client, task.channel, text, blocks)
+    except SlackApiError as exc:
+        code = error_code(exc)
+        if code not in CANNOT_POST:
+            raise
+        task.status, task.error = Status.FAILED, f"I can't post in that channel ({code})."
+        task.retryable = True
+        await deps.store.save(task)
+        logger.info("cannot post in channel: {}", code)
+        _, fail_blocks = ui.failure_blocks(task)
+        how = (
+            f"I couldn't post in <#{task.channel}>. Invite me there with `/invite @OMA` (or use a "
+            "public channel), then press Retry: your briefing is kept."
+        )
+        await post(client, task.user, how, [ui._md(how), *fail_blocks[1:]])
+        return
+    await deps.store.save(task)
+    await enqueue(deps, task, task.id)
+    logger.info("task queued")
+
+
+def on_retry(deps: Deps):
+    async def handle(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        task_id = body["actions"][0]["value"]
+        user = body["user"]["id"]
+        task = await deps.store.get(task_id)
+        if task is None or task.status is not Status.FAILED:
+            return
+        if task.user != user and user not in deps.settings.admins:
+            await client.chat_postEphemeral(
+                channel=body.get("channel", {}).get("id", task.channel),
+                user=user,
+                text="Only the requester or an admin can retry this video.",
+            )
+            return
+        # One retry per failed attempt, however many clicks arrive.
+        if not await deps.redis.set(f"oma:retry:{task.id}:{task.attempts}", user, nx=True, ex=86400):
+            return
+        task = await deps.store.update(task.id, status=Status.QUEUED, error=None)
+        assert task is not None
+        if task.root_ts is None:
+            await start_task(deps, client, task)
+            return
+        await post(client, task.channel, f"<@{user}> asked for a retry.", thread_ts=task.root_ts)
+        await enqueue(deps, task, f"{task.id}-retry{task.attempts}")
+
+    return handle

@@ -1,0 +1,47 @@
+"""Process entry points: web (HTTP or Socket Mode) and worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+from arq.worker import Worker
+from loguru import logger
+
+from bot.logs import setup_logging
+from bot.settings import Settings, SettingsError
+from bot.web import BOLT, create_app
+from bot.worker import worker_settings
+
+
+def run(command: str, settings: Settings) -> int:
+    setup_logging(settings)
+    if not settings.redis_url and command != "dev":
+        raise SettingsError("REDIS_URL is missing: point it at your Redis, e.g. redis://127.0.0.1:6379/0.")
+    if command == "web":
+        settings.require_slack()
+        asyncio.run(serve_web(settings))
+        return 0
+    if command == "worker":
+        settings.require_slack()
+        Worker(**worker_settings(settings)).run()
+        return 0
+    raise SettingsError(f"'{command}' is not available yet; use web and worker.")
+
+
+async def serve_web(settings: Settings) -> None:
+    app = create_app(settings=settings)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "0.0.0.0", settings.port).start()
+    logger.info("web app on port {}", settings.port)
+    if settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app[BOLT], settings.slack_app_token.get_secret_value())
+        logger.info("connecting to Slack in Socket Mode")
+        await handler.connect_async()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

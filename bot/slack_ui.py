@@ -1,0 +1,244 @@
+"""Block Kit, built by pure functions returning dicts (tested without Slack)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.tasks import Status, Task
+from pipeline.briefing import DURATION_MAX, DURATION_MIN, Aspect, Style, Tone
+
+MODAL_ID = "briefing"
+RETRY_ACTION = "retry_task"
+FIELDS = ("title", "description", "duration", "style", "tone", "aspect")
+PHASE_NAMES = {
+    "script": "Writing the script",
+    "storyboard": "Planning scenes",
+    "voice": "Recording narration",
+    "visuals": "Drawing scenes",
+    "editor": "Encoding video",
+    "upload": "Uploading",
+}
+STATUS_EMOJI = {
+    Status.QUEUED: ":hourglass:",
+    Status.DRAFTING: ":pencil2:",
+    Status.AWAITING_REVIEW: ":eyes:",
+    Status.RENDERING: ":clapper:",
+    Status.UPLOADING: ":outbox_tray:",
+    Status.DELIVERED: ":white_check_mark:",
+    Status.FAILED: ":x:",
+    Status.CANCELLED: ":no_entry_sign:",
+}
+
+Blocks = list[dict[str, Any]]
+
+
+def _text(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text[:150]}
+
+
+def _md(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _options(values: list[str]) -> list[dict[str, Any]]:
+    return [{"text": _text(v.capitalize() if ":" not in v else v), "value": v} for v in values]
+
+
+def _select(block: str, label: str, values: list[str], initial: str) -> dict[str, Any]:
+    opts = _options(values)
+    return {
+        "type": "input",
+        "block_id": block,
+        "label": _text(label),
+        "element": {
+            "type": "static_select",
+            "action_id": "value",
+            "options": opts,
+            "initial_option": next(o for o in opts if o["value"] == initial),
+        },
+    }
+
+
+def briefing_modal(channel: str, description: str = "") -> dict[str, Any]:
+    """The /video form; the channel rides along in private_metadata."""
+    desc: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "value",
+        "multiline": True,
+        "min_length": 1,
+        "max_length": 5000,
+        "placeholder": _text("What should the video say? Key points, audience, call to action."),
+    }
+    if description:
+        desc["initial_value"] = description[:5000]
+    return {
+        "type": "modal",
+        "callback_id": MODAL_ID,
+        "private_metadata": json.dumps({"channel": channel}),
+        "title": _text("New video"),
+        "submit": _text("Create"),
+        "close": _text("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "title",
+                "label": _text("Title"),
+                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200},
+            },
+            {"type": "input", "block_id": "description", "label": _text("Description"), "element": desc},
+            {
+                "type": "input",
+                "block_id": "duration",
+                "label": _text(f"Duration ({DURATION_MIN}-{DURATION_MAX} s)"),
+                "element": {
+                    "type": "number_input",
+                    "action_id": "value",
+                    "is_decimal_allowed": False,
+                    "initial_value": "30",
+                    "min_value": str(DURATION_MIN),
+                    "max_value": str(DURATION_MAX),
+                },
+            },
+            _select("style", "Style", [s.value for s in Style], Style.MODERN.value),
+            _select("tone", "Tone", [t.value for t in Tone], Tone.PROFESSIONAL.value),
+            _select("aspect", "Aspect ratio", [a.value for a in Aspect], Aspect.LANDSCAPE.value),
+            {
+                "type": "input",
+                "block_id": "options",
+                "optional": True,
+                "label": _text("Options"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [{"text": _text("Skip review: render straight away"), "value": "skip_review"}],
+                },
+            },
+        ],
+    }
+
+
+def read_submission(view: dict[str, Any]) -> tuple[dict[str, Any], bool, str]:
+    """(briefing fields, skip review, channel) from a view_submission's state."""
+    values = view.get("state", {}).get("values", {})
+    data: dict[str, Any] = {}
+    for field in FIELDS:
+        el = values.get(field, {}).get("value", {})
+        if "selected_option" in el:
+            data[field] = (el.get("selected_option") or {}).get("value")
+        elif el.get("value") is not None:
+            data[field] = el["value"]
+    checked = values.get("options", {}).get("value", {}).get("selected_options") or []
+    skip = any(o.get("value") == "skip_review" for o in checked)
+    try:
+        channel = json.loads(view.get("private_metadata") or "{}").get("channel", "")
+    except json.JSONDecodeError:
+        channel = ""
+    return data, skip, channel
+
+
+def status_word(task: Task) -> str:
+    return task.status.value.replace("_", " ")
+
+
+def settings_line(task: Task) -> str:
+    b = task.briefing
+    return f"{b.duration} s · {b.style.value} · {b.tone.value} · {b.aspect.value}"
+
+
+def root_message(task: Task) -> tuple[str, Blocks]:
+    """The channel message a task's thread hangs from."""
+    emoji = STATUS_EMOJI[task.status]
+    text = f"{emoji} Video *{task.briefing.title}* requested by <@{task.user}>"
+    blocks = [
+        _md(f"{text}\n{settings_line(task)}"),
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": f"Task `{task.id}` · {status_word(task)}"}],
+        },
+    ]
+    return f"Video {task.briefing.title}: {task.status.value}", blocks
+
+
+def progress_text(phase: str, percent: int, eta_seconds: float | None) -> str:
+    filled = max(0, min(20, percent // 5))
+    bar = "█" * filled + "░" * (20 - filled)
+    eta = f" · about {int(eta_seconds) + 1} s left" if eta_seconds is not None and percent < 100 else ""
+    return f"`{bar}` {percent}% · {PHASE_NAMES.get(phase, phase)}{eta}"
+
+
+def delivered_text(task: Task) -> str:
+    size = (task.size_bytes or 0) / 1e6
+    return (
+        f":white_check_mark: *{task.briefing.title}* is ready: {task.duration or 0:.0f} s, {size:.1f} MB, "
+        f"made in {task.generation_seconds or 0:.0f} s, cost ${task.cost_usd:.2f}."
+    )
+
+
+def failure_blocks(task: Task) -> tuple[str, Blocks]:
+    text = f":x: The video could not be made: {task.error or 'an unexpected error'}"
+    blocks: Blocks = [_md(text)]
+    if task.retryable or task.status is Status.FAILED:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": RETRY_ACTION,
+                        "style": "primary",
+                        "text": _text("Retry"),
+                        "value": task.id,
+                    }
+                ],
+            }
+        )
+    return text, blocks
+
+
+HELP = (
+    "*OMA makes short narrated videos from a briefing.*\n"
+    "• `/video`: open the briefing form\n"
+    "• `/video <text>`: open the form with <text> as the description\n"
+    "• `/video list`: your recent videos\n"
+    "• `/video status <id>`: one video's progress\n"
+    "• `/video cancel <id>`: stop a video (yours; admins any)\n"
+    "• `/video stats`: how OMA is doing\n"
+    "• `/video help`: this message"
+)
+
+
+def help_blocks() -> Blocks:
+    return [_md(HELP)]
+
+
+def status_blocks(task: Task) -> Blocks:
+    lines = [
+        f"{STATUS_EMOJI[task.status]} *{task.briefing.title}* (`{task.id}`): {status_word(task)}",
+        settings_line(task),
+    ]
+    if task.status in (Status.DRAFTING, Status.RENDERING, Status.UPLOADING):
+        lines.append(progress_text(task.phase, task.percent, None))
+    if task.error:
+        lines.append(f"Error: {task.error}")
+    return [_md("\n".join(lines))]
+
+
+def list_blocks(tasks: list[Task]) -> Blocks:
+    if not tasks:
+        return [_md("You have no videos yet. Type `/video` to make one.")]
+    rows = [f"{STATUS_EMOJI[t.status]} `{t.id}` *{t.briefing.title}*: {status_word(t)}" for t in tasks]
+    return [_md("*Your recent videos*\n" + "\n".join(rows))]
+
+
+def stats_blocks(stats: dict[str, Any]) -> Blocks:
+    by_status = ", ".join(f"{k}: {v}" for k, v in sorted(stats["by_status"].items())) or "none"
+    median = stats["median_seconds"]
+    return [
+        _md(
+            f"*OMA stats*\nTasks by status: {by_status}\n"
+            f"Median generation time: {f'{median:.0f} s' if median is not None else 'n/a'}\n"
+            f"Total cost: ${stats['total_cost']:.2f}\nQueue depth: {stats['queue_depth']}\n"
+            f"Live workers: {stats['workers']}"
+        )
+    ]

@@ -1,0 +1,107 @@
+"""Task records in Redis: one JSON document per task, indexes per user and by status."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+from redis.asyncio import Redis
+
+from pipeline import Briefing
+
+PREFIX = "oma"
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    DRAFTING = "drafting"
+    AWAITING_REVIEW = "awaiting_review"
+    RENDERING = "rendering"
+    UPLOADING = "uploading"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = {Status.QUEUED, Status.DRAFTING, Status.RENDERING, Status.UPLOADING, Status.AWAITING_REVIEW}
+
+
+def new_task_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+class Task(BaseModel):
+    """Everything the bot knows about one request; JSON-able so it survives deploys."""
+
+    id: str
+    user: str
+    channel: str
+    briefing: Briefing
+    skip_review: bool = True
+    status: Status = Status.QUEUED
+    created: float = Field(default_factory=time.time)
+    updated: float = Field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    root_ts: str | None = None
+    progress_ts: str | None = None
+    phase: str = ""
+    percent: int = 0
+    error: str | None = None
+    retryable: bool = False
+    attempts: int = 0
+    file_id: str | None = None
+    video_path: str | None = None
+    duration: float | None = None
+    size_bytes: int | None = None
+    cost_usd: float = 0.0
+    generation_seconds: float | None = None
+    request_id: str = ""
+
+
+class TaskStore:
+    """CRUD for Task records plus the indexes /video list and /video stats need."""
+
+    def __init__(self, redis: Redis, ttl_seconds: int = 7 * 86400) -> None:
+        self.redis = redis
+        self.ttl = ttl_seconds
+
+    @staticmethod
+    def key(task_id: str) -> str:
+        return f"{PREFIX}:task:{task_id}"
+
+    async def create(self, task: Task) -> bool:
+        """Store a new task; False if one with this id exists already (a replay)."""
+        async with self.redis.pipeline(transaction=True) as p:
+            p.set(self.key(task.id), task.model_dump_json(), nx=True, ex=self.ttl)
+            p.zadd(f"{PREFIX}:user:{task.user}", {task.id: task.created})
+            p.zadd(f"{PREFIX}:tasks", {task.id: task.created})
+            created, *_ = await p.execute()
+        return bool(created)
+
+    async def get(self, task_id: str) -> Task | None:
+        raw = await self.redis.get(self.key(task_id))
+        return Task.model_validate_json(raw) if raw else None
+
+    async def save(self, task: Task) -> Task:
+        task.updated = time.time()
+        await self.redis.set(self.key(task.id), task.model_dump_json(), ex=self.ttl)
+        return task
+
+    async def update(self, task_id: str, **fields: object) -> Task | None:
+        task = await self.get(task_id)
+        if task is None:
+            return None
+        return await self.save(task.model_copy(update=fields))
+
+    async def for_user(self, user: str, limit: int = 10) -> list[Task]:
+        ids = await self.redis.zrevrange(f"{PREFIX}:user:{user}", 0, limit - 1)
+        tasks = [await self.get(i.decode() if isinstance(i, bytes) else i) for i in ids]
+        return [t for t in tasks if t is not None]
+
+    async def recent(self, limit: int = 500) -> list[Task]:
+        ids = await self.redis.zrevrange(f"{PREFIX}:tasks", 0, limit - 1)
+        tasks = [await self.get(i.decode() if isinstance(i, bytes) else i) for i in ids]
+        return [t for t in tasks if t is not None]

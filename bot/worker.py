@@ -1,0 +1,223 @@
+"""The arq worker: runs the pipeline for a task and reports in its Slack thread."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from arq.connections import ArqRedis, RedisSettings
+from loguru import logger
+
+from bot import slack_ui as ui
+from bot.settings import Settings, load_settings
+from bot.slack_ops import make_client, post, update, upload
+from bot.tasks import Status, Task, TaskStore
+from pipeline import Cancelled, CancelToken, PipelineError, make_draft, render
+
+# Share of the overall bar each phase takes.
+WEIGHTS = {"script": 5, "storyboard": 5, "voice": 15, "visuals": 10, "editor": 60, "upload": 5}
+
+
+def overall_percent(phase: str, fraction: float) -> int:
+    done = 0
+    for name, weight in WEIGHTS.items():
+        if name == phase:
+            return int(done + weight * fraction)
+        done += weight
+    return 0
+
+
+class Progress:
+    """Keeps the latest pipeline report; a pump posts it to Slack at most once an interval."""
+
+    def __init__(self) -> None:
+        self.phase, self.fraction, self.started = "script", 0.0, time.monotonic()
+        self.changed = asyncio.Event()
+
+    def report(self, phase: str, fraction: float, message: str) -> None:
+        self.phase, self.fraction = phase, fraction
+
+    @property
+    def percent(self) -> int:
+        return overall_percent(self.phase, self.fraction)
+
+    def eta(self) -> float | None:
+        p = self.percent
+        if p < 5:
+            return None
+        elapsed = time.monotonic() - self.started
+        return elapsed * (100 - p) / p
+
+
+async def _pump(ctx: dict, task: Task, progress: Progress, interval: float) -> None:
+    client, store = ctx["slack"], ctx["store"]
+    last = (-1, "")
+    while True:
+        await asyncio.sleep(interval)
+        state = (progress.percent, progress.phase)
+        if state == last or task.progress_ts is None:
+            continue
+        last = state
+        # Coalescing: whatever is newest when Slack is ready is what we send.
+        await update(
+            client, task.channel, task.progress_ts, ui.progress_text(progress.phase, state[0], progress.eta())
+        )
+        await store.update(task.id, phase=progress.phase, percent=progress.percent)
+
+
+async def _watch_cancel(redis: ArqRedis, task_id: str, token: CancelToken) -> None:
+    while not token.cancelled:
+        if await redis.exists(f"oma:cancel:{task_id}"):
+            token.cancel()
+            return
+        await asyncio.sleep(0.5)
+
+
+async def generate(ctx: dict[str, Any], task_id: str) -> str:
+    """Run one task start to finish; safe to run again (arq delivers at least once)."""
+    store: TaskStore = ctx["store"]
+    task = await store.get(task_id)
+    if task is None:
+        return "missing"
+    with logger.contextualize(task=task.id):
+        if task.status in (Status.DELIVERED, Status.CANCELLED):
+            return task.status.value
+        return await _run(ctx, task)
+
+
+async def _run(ctx: dict[str, Any], task: Task) -> str:
+    store: TaskStore = ctx["store"]
+    settings: Settings = ctx["settings"]
+    client = ctx["slack"]
+    task.status, task.attempts, task.started, task.error = (
+        Status.DRAFTING,
+        task.attempts + 1,
+        time.time(),
+        None,
+    )
+    text = ui.progress_text("script", 0, None)
+    if task.progress_ts is None:
+        task.progress_ts = await post(client, task.channel, text, thread_ts=task.root_ts)
+    await store.save(task)
+    await _mark_root(client, task)
+
+    progress, token = Progress(), CancelToken()
+    pump = asyncio.create_task(_pump(ctx, task, progress, settings.progress_interval))
+    watcher = asyncio.create_task(_watch_cancel(ctx["redis"], task.id, token))
+    loop = asyncio.get_running_loop()
+    config = settings.pipeline_config().model_copy(update={"work_dir": settings.work_dir / task.id})
+    out = settings.output_dir / f"{task.id}.mp4"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    try:
+        draft = await loop.run_in_executor(
+            None, lambda: make_draft(task.briefing, config, progress=progress.report, cancel=token)
+        )
+        await post(
+            client,
+            task.channel,
+            f":memo: Script ready: {len(draft.script.scenes)} scenes. Recording and rendering now.",
+            thread_ts=task.root_ts,
+        )
+        task = await store.update(task.id, status=Status.RENDERING) or task
+        await _mark_root(client, task)
+        result = await loop.run_in_executor(
+            None, lambda: render(draft, config, progress=progress.report, cancel=token, out=out)
+        )
+    except Cancelled:
+        return await _finish(ctx, task, Status.CANCELLED, ":no_entry_sign: Cancelled.", pump, watcher)
+    except PipelineError as exc:
+        logger.warning("pipeline failed in {}: {}", exc.agent, exc.user_message)
+        task.error, task.retryable = exc.user_message, exc.retryable
+        return await _finish(ctx, task, Status.FAILED, None, pump, watcher)
+    except Exception as exc:
+        logger.exception("unexpected failure")
+        task.error, task.retryable = f"an unexpected error ({type(exc).__name__}); it has been logged", True
+        return await _finish(ctx, task, Status.FAILED, None, pump, watcher)
+    pump.cancel()
+    watcher.cancel()
+    # Upload exactly once: the record is checked first and the file id saved right after.
+    task = await store.get(task.id) or task
+    if task.file_id is None:
+        task.status, task.phase, task.percent = Status.UPLOADING, "upload", 95
+        task.duration, task.size_bytes, task.cost_usd = result.duration, result.size_bytes, result.cost_usd
+        task.generation_seconds, task.video_path = round(time.monotonic() - started, 1), str(result.path)
+        await store.save(task)
+        await update(client, task.channel, task.progress_ts, ui.progress_text("upload", 95, None))
+        task.file_id = await upload(
+            client,
+            task.channel,
+            task.root_ts,
+            Path(result.path),
+            task.briefing.title,
+            ui.delivered_text(task),
+        )
+        await store.save(task)
+    task.status, task.finished, task.percent = Status.DELIVERED, time.time(), 100
+    await store.save(task)
+    await update(client, task.channel, task.progress_ts, ui.progress_text("upload", 100, None))
+    await _mark_root(client, task)
+    logger.info("delivered")
+    return "delivered"
+
+
+async def _finish(ctx: dict, task: Task, status: Status, note: str | None, *helpers: asyncio.Task) -> str:
+    for h in helpers:
+        h.cancel()
+    client, store = ctx["slack"], ctx["store"]
+    task = (await store.get(task.id) or task).model_copy(
+        update={"status": status, "finished": time.time(), "error": task.error, "retryable": task.retryable}
+    )
+    await store.save(task)
+    if note is None:
+        text, blocks = ui.failure_blocks(task)
+        await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
+    else:
+        await post(client, task.channel, note, thread_ts=task.root_ts)
+    await _mark_root(client, task)
+    return status.value
+
+
+async def _mark_root(client, task: Task) -> None:
+    if task.root_ts:
+        text, blocks = ui.root_message(task)
+        await update(client, task.channel, task.root_ts, text, blocks)
+
+
+async def _heartbeat(redis: ArqRedis, key: str) -> None:
+    while True:
+        await redis.set(key, "1", ex=30)
+        await asyncio.sleep(10)
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx.get("settings") or load_settings()
+    ctx["settings"] = settings
+    ctx["store"] = TaskStore(ctx["redis"], int(settings.result_ttl_days * 86400))
+    ctx["slack"] = make_client(settings, timeout=settings.upload_timeout)
+    ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], f"oma:worker:{uuid.uuid4().hex[:8]}"))
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    if "heartbeat" in ctx:
+        ctx["heartbeat"].cancel()
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for arq.Worker."""
+    assert settings.redis_url
+    return {
+        "functions": [generate],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "job_timeout": settings.job_timeout,
+        "max_tries": settings.max_tries,
+        "max_jobs": settings.concurrency,
+        "allow_abort_jobs": True,
+        "health_check_interval": 30,
+        "ctx": {"settings": settings},
+    }

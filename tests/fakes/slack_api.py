@@ -1,0 +1,111 @@
+"""A Slack Web API emulator on loopback: records every call, answers in Slack's documented shapes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class SlackEmulator:
+    """Point slack-sdk's base_url at `url + '/api/'`; inspect `calls`, queue faults with `fail`."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    answers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    faults: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    url: str = ""
+    _ts = itertools.count(1)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=512 * 1024 * 1024)
+        app.router.add_post("/api/{method}", self.api)
+        app.router.add_post("/upload/{file_id}", self.upload)
+        return app
+
+    def fail(self, method: str, *, error: str | None = None, status: int = 200, retry_after: int = 1) -> None:
+        """The next call of `method` fails: an `ok: false` error, or an HTTP status (429 with Retry-After)."""
+        self.faults[method].append({"error": error, "status": status, "retry_after": retry_after})
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [params for m, params in self.calls if m == method]
+
+    def answered(self, method: str) -> list[dict[str, Any]]:
+        return [answer for m, answer in self.answers if m == method]
+
+    async def api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        # Slack reads arguments from the query string and the body alike.
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        else:
+            params.update(dict(await request.post()))
+        for key in ("blocks", "view", "files"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        self.calls.append((method, params))
+        if self.faults[method]:
+            fault = self.faults[method].pop(0)
+            if fault["status"] == 429:
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(fault["retry_after"])},
+                )
+            if fault["status"] >= 500:
+                return web.Response(status=fault["status"], text="server error")
+            return web.json_response({"ok": False, "error": fault["error"]})
+        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        answer = {"ok": True, **handler(params)}
+        self.answers.append((method, answer))
+        return web.json_response(answer)
+
+    def _next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def m_auth_test(self, p: dict) -> dict:
+        return {
+            "url": "https://oma-test.slack.com/",
+            "team": "OMA Test",
+            "user": "oma",
+            "team_id": "T1",
+            "user_id": "UBOT",
+            "bot_id": "B1",
+        }
+
+    def m_chat_postMessage(self, p: dict) -> dict:
+        ts = self._next_ts()
+        return {"channel": p["channel"], "ts": ts, "message": {"text": p.get("text", ""), "ts": ts}}
+
+    def m_chat_update(self, p: dict) -> dict:
+        return {"channel": p["channel"], "ts": p["ts"], "text": p.get("text", "")}
+
+    def m_chat_postEphemeral(self, p: dict) -> dict:
+        return {"message_ts": self._next_ts()}
+
+    def m_views_open(self, p: dict) -> dict:
+        return {"view": {"id": "V" + str(next(self._ts)), **(p.get("view") or {})}}
+
+    def m_files_getUploadURLExternal(self, p: dict) -> dict:
+        file_id = f"F{next(self._ts):08d}"
+        return {"upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    def m_files_completeUploadExternal(self, p: dict) -> dict:
+        return {"files": [{"id": f["id"], "title": f.get("title", "")} for f in p["files"]]}
+
+    def m_files_info(self, p: dict) -> dict:
+        return {"file": {"id": p.get("file"), "size": len(self.uploads.get(p.get("file", ""), b""))}}
+
+    async def upload(self, request: web.Request) -> web.Response:
+        # slack-sdk's async client sends the file's bytes as the request body.
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK - uploaded")
