@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import traceback
 from typing import Any
 
 from loguru import logger
@@ -52,9 +53,12 @@ def setup_logging(settings: Settings, sink: Any = None) -> Redactor:
             if isinstance(value, str):
                 record["extra"][key] = redact(value)
         if record["exception"] is not None:
-            # Tracebacks can quote arguments; keep the type, drop the text, redact the rest.
-            exc_type, exc, _tb = record["exception"]
-            record["extra"]["error"] = redact(f"{exc_type.__name__}: {exc}") if exc_type else ""
+            # loguru would print the exception outside the message, unredacted: fold the
+            # traceback into the message, redacted, and drop the raw exception.
+            exc_type, exc, tb = record["exception"]
+            text = "".join(traceback.format_exception(exc_type, exc, tb)) if exc_type else ""
+            record["message"] += "\n" + redact(text.rstrip())
+            record["exception"] = None
 
     logger.remove()
     logger.configure(patcher=patch)  # type: ignore[arg-type]
