@@ -55,8 +55,13 @@ async def queue_stats(deps: Deps) -> dict[str, Any]:
     }
 
 
+WORKERS = "oma:workers"  # sorted set: worker id -> last heartbeat (unix seconds)
+WORKER_TTL = 30
+
+
 async def live_workers(redis: ArqRedis) -> int:
-    return len([k async for k in redis.scan_iter(match="oma:worker:*")])
+    """Workers whose heartbeat is under WORKER_TTL seconds old (one round trip)."""
+    return int(await redis.zcount(WORKERS, time.time() - WORKER_TTL, "+inf"))
 
 
 def _allowed(settings: Settings, user: str, channel: str) -> str | None:

@@ -97,11 +97,15 @@ class TaskStore:
         return await self.save(task.model_copy(update=fields))
 
     async def for_user(self, user: str, limit: int = 10) -> list[Task]:
-        ids = await self.redis.zrevrange(f"{PREFIX}:user:{user}", 0, limit - 1)
-        tasks = [await self.get(i.decode() if isinstance(i, bytes) else i) for i in ids]
-        return [t for t in tasks if t is not None]
+        return await self._load(await self.redis.zrevrange(f"{PREFIX}:user:{user}", 0, limit - 1))
 
     async def recent(self, limit: int = 500) -> list[Task]:
-        ids = await self.redis.zrevrange(f"{PREFIX}:tasks", 0, limit - 1)
-        tasks = [await self.get(i.decode() if isinstance(i, bytes) else i) for i in ids]
-        return [t for t in tasks if t is not None]
+        return await self._load(await self.redis.zrevrange(f"{PREFIX}:tasks", 0, limit - 1))
+
+    async def _load(self, ids: list) -> list[Task]:
+        # One round trip for all records: /video stats reads hundreds.
+        if not ids:
+            return []
+        names = [i.decode() if isinstance(i, bytes) else i for i in ids]
+        raws = await self.redis.mget([self.key(n) for n in names])
+        return [Task.model_validate_json(raw) for raw in raws if raw]

@@ -12,6 +12,7 @@ from arq.connections import ArqRedis, RedisSettings
 from loguru import logger
 
 from bot import slack_ui as ui
+from bot.listeners import WORKER_TTL, WORKERS
 from bot.settings import Settings, load_settings
 from bot.slack_ops import make_client, post, update, upload
 from bot.tasks import Status, Task, TaskStore
@@ -187,10 +188,11 @@ async def _mark_root(client, task: Task) -> None:
         await update(client, task.channel, task.root_ts, text, blocks)
 
 
-async def _heartbeat(redis: ArqRedis, key: str) -> None:
+async def _heartbeat(redis: ArqRedis, worker_id: str) -> None:
     while True:
-        await redis.set(key, "1", ex=30)
-        await asyncio.sleep(10)
+        await redis.zadd(WORKERS, {worker_id: time.time()})
+        await redis.zremrangebyscore(WORKERS, "-inf", time.time() - 10 * WORKER_TTL)
+        await asyncio.sleep(WORKER_TTL / 3)
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -198,7 +200,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["settings"] = settings
     ctx["store"] = TaskStore(ctx["redis"], int(settings.result_ttl_days * 86400))
     ctx["slack"] = make_client(settings, timeout=settings.upload_timeout)
-    ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], f"oma:worker:{uuid.uuid4().hex[:8]}"))
+    ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], uuid.uuid4().hex[:8]))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

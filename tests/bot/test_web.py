@@ -161,7 +161,7 @@ async def test_health_ready_ping_metrics(web_client: SignedClient, redis, redis_
     body = json.loads(await health.text())
     assert health.status == 200 and body["status"] == "degraded"  # no worker running
     assert body["components"]["redis"]["status"] == "ok" and "latency_ms" in body["components"]["redis"]
-    await redis.set("oma:worker:test", "1", ex=30)
+    await redis.zadd("oma:workers", {"test-worker": time.time()})
     assert json.loads(await (await web_client.get("/health")).text())["status"] == "ok"
     assert (await web_client.get("/ready")).status == 200
     assert await (await web_client.get("/ping")).text() == "pong"
