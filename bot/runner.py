@@ -26,7 +26,12 @@ def run(command: str, settings: Settings) -> int:
         settings.require_slack()
         Worker(**worker_settings(settings)).run()
         return 0
-    raise SettingsError(f"'{command}' is not available yet; use web and worker.")
+    if command == "dev":
+        settings.require_slack()
+        from bot.dev import dev
+
+        return asyncio.run(dev(settings))
+    raise SettingsError(f"unknown command '{command}'")
 
 
 async def serve_web(settings: Settings) -> None:

@@ -128,6 +128,13 @@ async def _run(ctx: dict[str, Any], task: Task) -> str:
         result = await loop.run_in_executor(
             None, lambda: render(draft, config, progress=progress.report, cancel=token, out=out)
         )
+    except asyncio.CancelledError:
+        # The worker is shutting down: stop the pipeline thread too; arq re-queues the job
+        # and the next run resumes from the phases already finished.
+        token.cancel()
+        pump.cancel()
+        watcher.cancel()
+        raise
     except Cancelled:
         return await _finish(ctx, task, Status.CANCELLED, ":no_entry_sign: Cancelled.", pump, watcher)
     except PipelineError as exc:

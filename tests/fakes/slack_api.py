@@ -62,6 +62,8 @@ class SlackEmulator:
             if fault["status"] >= 500:
                 return web.Response(status=fault["status"], text="server error")
             return web.json_response({"ok": False, "error": fault["error"]})
+        if "wrong" in request.headers.get("Authorization", ""):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})

@@ -1,0 +1,87 @@
+"""`oma dev`: web routes, the worker and (without REDIS_URL) an embedded Redis, in one command."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+from arq.worker import Worker
+from loguru import logger
+from slack_sdk.errors import SlackApiError
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.settings import Settings
+from bot.slack_ops import error_code, make_client
+from bot.web import BOLT, create_app
+from bot.worker import worker_settings
+
+TOKEN_HELP = {
+    "invalid_auth": "SLACK_BOT_TOKEN was rejected by Slack",
+    "not_authed": "SLACK_BOT_TOKEN is missing",
+    "account_inactive": "SLACK_BOT_TOKEN belongs to a deleted app or user",
+    "token_revoked": "SLACK_BOT_TOKEN was revoked",
+}
+
+
+async def workspace_name(settings: Settings) -> str:
+    """auth.test; a bad token becomes one plain sentence naming it and where to get it."""
+    try:
+        resp = await make_client(settings).auth_test()
+    except SlackApiError as exc:
+        what = TOKEN_HELP.get(error_code(exc), f"Slack refused the bot token ({error_code(exc)})")
+        raise SystemExit(
+            f"error: {what}. Copy the Bot User OAuth Token (xoxb-...) from 'OAuth & Permissions' of the app "
+            "you created from manifest.yml into .env."
+        ) from exc
+    return str(resp.get("team") or "your workspace")
+
+
+async def dev(settings: Settings, folder: Path = Path(".oma")) -> int:
+    embedded: EmbeddedRedis | None = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(folder / "redis", persist=True)
+        embedded.start()
+        settings = settings.model_copy(update={"redis_url": embedded.url})
+    runner: web.AppRunner | None = None
+    worker: Worker | None = None
+    try:
+        team = await workspace_name(settings)
+        app = create_app(settings=settings)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(
+            runner, "127.0.0.1" if settings.slack_app_token else "0.0.0.0", settings.port
+        ).start()
+        mode = "Socket Mode" if settings.slack_app_token else f"HTTP on port {settings.port} (/slack/events)"
+        redis = f"embedded at {settings.redis_url}" if embedded else settings.redis_url
+        print(
+            f"OMA dev: {mode}; Redis {redis}; "
+            f"workspace {team}; health http://127.0.0.1:{settings.port}/health",
+            file=sys.stderr,
+            flush=True,
+        )
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            await AsyncSocketModeHandler(
+                app[BOLT], settings.slack_app_token.get_secret_value()
+            ).connect_async()
+        worker = Worker(**worker_settings(settings), handle_signals=False)
+        work = asyncio.create_task(worker.async_run())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await asyncio.wait([work, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        logger.info("stopping: a running job is cancelled and re-queued for the next start")
+        return 0
+    finally:
+        if worker is not None:
+            await worker.close()
+        if runner is not None:
+            await runner.cleanup()
+        if embedded is not None:
+            embedded.stop()

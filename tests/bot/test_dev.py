@@ -1,0 +1,130 @@
+"""`oma dev` as a newcomer runs it: one process, no REDIS_URL, against the Slack emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.bot.conftest import BOT_TOKEN, SECRET, submission
+from tests.conftest import free_port
+from tests.media import probe
+
+
+class Dev:
+    def __init__(self, folder: Path, slack_url: str, token: str = BOT_TOKEN) -> None:
+        self.port = free_port()
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "OMA_", "OPENAI_"))
+        }
+        env.update(
+            {
+                "SLACK_BOT_TOKEN": token,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack_url + "/api/",
+                "PORT": str(self.port),
+                "OMA_VIDEO_HEIGHT": "240",
+                "OMA_ENV": "development",
+                "OMA_PROGRESS_INTERVAL": "0.2",
+            }
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "dev"],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def wait_ready(self, within: float = 30) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.proc.stdout.read() if self.proc.stdout else ""
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("oma dev did not become ready")
+
+    def submit(self, payload: dict) -> None:
+        from urllib.parse import urlencode
+
+        from tests.bot.conftest import SignedClient
+
+        body = urlencode({"payload": json.dumps(payload)})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/slack/events",
+            data=body.encode(),
+            headers=SignedClient.sign(body),
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 200
+
+    def stop(self, sig: int = signal.SIGTERM) -> str:
+        self.proc.send_signal(sig)
+        out, _ = self.proc.communicate(timeout=30)
+        return out
+
+
+def wait_for(check, within: float = 60):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_dev_renders_and_uploads_with_embedded_redis(tmp_path: Path, slack) -> None:
+    dev = Dev(tmp_path, slack.url)
+    try:
+        dev.wait_ready()
+        dev.submit(submission(view_id="VDEV1"))
+        done = wait_for(lambda: slack.called("files.completeUploadExternal"))
+        video = tmp_path / "got.mp4"
+        video.write_bytes(slack.uploads[done[0]["files"][0]["id"]])
+        assert abs(probe(video).duration - 15) <= 0.1
+    finally:
+        out = dev.stop()
+    assert dev.proc.returncode == 0
+    assert "Redis embedded at redis://127.0.0.1:" in out and "workspace OMA Test" in out
+    assert (tmp_path / ".oma" / "redis").is_dir()
+
+
+def test_sigterm_mid_render_then_restart_delivers_once(tmp_path: Path, slack) -> None:
+    dev = Dev(tmp_path, slack.url)
+    dev.wait_ready()
+    dev.submit(submission(view_id="VDEV2", duration="90"))
+    # Stop while the video is being encoded.
+    wait_for(lambda: any("Encoding" in p.get("text", "") for p in slack.called("chat.update")), within=90)
+    dev.stop()
+    assert not slack.called("files.completeUploadExternal")
+
+    again = Dev(tmp_path, slack.url)
+    try:
+        again.wait_ready()
+        wait_for(lambda: slack.called("files.completeUploadExternal"), within=120)
+        time.sleep(1.0)
+        assert len(slack.called("files.completeUploadExternal")) == 1
+    finally:
+        again.stop()
+
+
+@pytest.mark.parametrize("token", ["xoxb-wrong-token-123", "not-a-token"])
+def test_wrong_token_is_one_plain_sentence(tmp_path: Path, slack, token: str) -> None:
+    dev = Dev(tmp_path, slack.url, token=token)
+    out, _ = dev.proc.communicate(timeout=30)
+    assert dev.proc.returncode != 0
+    assert "SLACK_BOT_TOKEN" in out and "manifest.yml" in out
+    assert "Traceback" not in out and token not in out
