@@ -206,3 +206,38 @@ async def test_worker_renders_and_uploads_into_the_thread(
     replies = [p for p in slack.called("chat.postMessage") if p.get("thread_ts") == root_ts]
     assert 1 <= len(replies) <= 4
     assert root["channel"] == "C1"
+
+
+async def test_failure_says_why_and_retry_requeues_once(
+    web_client: SignedClient, slack, redis, settings
+) -> None:
+    # OpenAI configured but unreachable: the scriptwriter fails with a retryable error.
+    broken = settings.model_copy(
+        update={"openai_api_key": "sk-test-" + "b" * 40, "openai_base_url": "http://127.0.0.1:9/v1"}
+    )
+    await web_client.interactive(submission(view_id="VFAIL"))
+    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+    worker = Worker(**{**worker_settings(broken), "burst": True, "poll_delay": 0.1})
+    await worker.main()
+    await worker.close()
+    task = await TaskStore(redis).get("vfail")
+    assert task is not None and task.status is Status.FAILED and "OpenAI could not be reached" in task.error
+    failure = [p for p in slack.called("chat.postMessage") if "could not be made" in p["text"]]
+    assert failure and failure[0]["thread_ts"] == task.root_ts
+    assert "sk-test" not in json.dumps(slack.calls)
+    click = {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "t",
+        "channel": {"id": "C1"},
+        "container": {"type": "message"},
+        "actions": [{"action_id": "retry_task", "block_id": "b", "value": "vfail", "type": "button"}],
+    }
+    for _ in range(3):  # a double (triple) click retries once
+        assert (await web_client.interactive(click)).status == 200
+    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+    await asyncio.sleep(0.3)
+    assert [j.decode() for j in await redis.zrange("arq:queue", 0, -1)] == ["vfail-retry1"]
+    assert (await TaskStore(redis).get("vfail")).status is Status.QUEUED
