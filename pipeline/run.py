@@ -94,6 +94,15 @@ def estimate(briefing: Briefing, config: PipelineConfig, scenes: int) -> tuple[f
     return round(seconds, 1), round(cost, 4)
 
 
+def measure(video: Path) -> tuple[float, tuple[int, int]]:
+    """Duration and frame size read back from the written file (moviepy's ffmpeg probe)."""
+    from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos  # moviepy runs ffmpeg on import
+
+    infos = ffmpeg_parse_infos(str(video))
+    width, height = infos["video_size"]
+    return float(infos["duration"]), (int(width), int(height))
+
+
 def make_draft(
     briefing: Briefing,
     config: PipelineConfig | None = None,
@@ -213,11 +222,12 @@ def render(
         work.clean_temporaries()
         raise
     usage: list[Usage] = list(draft.usage) + [s.usage for s in be.usage_sources]
+    duration, (width, height) = measure(target)
     return RenderResult(
         path=target,
-        duration=float(briefing.duration),
-        width=geo.width,
-        height=geo.height,
+        duration=duration,
+        width=width,
+        height=height,
         size_bytes=target.stat().st_size,
         cost_usd=round(sum(u.cost_usd for u in usage), 4),
         timings={k: round(v, 3) for k, v in timings.items()},
