@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from dataclasses import dataclass
@@ -77,12 +78,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.command("/video")(on_command(deps))
     app.view(ui.MODAL_ID)(on_submission(deps))
     app.action(ui.RETRY_ACTION)(on_retry(deps))
-    app.event("message")(ignore)
+    app.action(ui.APPROVE_ACTION)(on_approve(deps))
+    app.action(ui.CHANGES_ACTION)(on_request_changes(deps))
+    app.action(ui.CANCEL_ACTION)(on_cancel_button(deps))
+    app.view(ui.FEEDBACK_MODAL)(on_feedback(deps))
+    app.event("message")(on_thread_reply(deps))
     app.event("app_mention")(ignore)
 
 
 async def ignore() -> None:
-    """Events we subscribe to for threads but do not act on yet."""
+    """Events we subscribe to but do not act on."""
 
 
 def on_command(deps: Deps):
@@ -200,6 +205,7 @@ async def start_task(deps: Deps, client: AsyncWebClient, task: Task) -> None:
         await post(client, task.user, how, [ui._md(how), *fail_blocks[1:]])
         return
     await deps.store.save(task)
+    await deps.redis.set(thread_key(task.channel, task.root_ts), task.id, ex=deps.store.ttl)
     await enqueue(deps, task, task.id)
     logger.info("task queued")
 
@@ -229,5 +235,167 @@ def on_retry(deps: Deps):
             return
         await post(client, task.channel, f"<@{user}> asked for a retry.", thread_ts=task.root_ts)
         await enqueue(deps, task, f"{task.id}-retry{task.attempts}")
+
+    return handle
+
+
+def thread_key(channel: str, ts: str) -> str:
+    return f"oma:thread:{channel}:{ts}"
+
+
+def may_review(deps: Deps, task: Task, user: str) -> bool:
+    return user == task.user or user in deps.settings.approvers or user in deps.settings.admins
+
+
+def who_may_review(deps: Deps, task: Task) -> str:
+    others = " or ".join(f"<@{u}>" for u in deps.settings.approvers)
+    return f"Only <@{task.user}> (who asked for it){' or ' + others if others else ''} can review this video."
+
+
+async def _review_target(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> tuple[Task, int] | None:
+    """The task and revision a review button names, or None after telling the clicker why not."""
+    task_id, _, rev = body["actions"][0]["value"].partition(":")
+    user = body["user"]["id"]
+    channel = body.get("channel", {}).get("id", "")
+    task = await deps.store.get(task_id)
+
+    async def tell(text: str) -> None:
+        await client.chat_postEphemeral(
+            channel=channel or (task.channel if task else user), user=user, text=text
+        )
+
+    if task is None:
+        await tell("That video no longer exists.")
+        return None
+    if not may_review(deps, task, user):
+        await tell(who_may_review(deps, task))
+        return None
+    if task.status is not Status.AWAITING_REVIEW or str(task.revision) != rev:
+        await tell(
+            f"That draft is no longer current: the video is {ui.status_word(task)}"
+            f"{f', now at revision {task.revision}' if task.revision else ''}."
+        )
+        return None
+    return task, int(rev)
+
+
+def on_approve(deps: Deps):
+    async def handle(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        target = await _review_target(deps, body, client)
+        if target is None:
+            return
+        task, rev = target
+        user = body["user"]["id"]
+        # One approval per revision, however many clicks arrive.
+        if not await deps.redis.set(f"oma:approved:{task.id}:{rev}", user, nx=True, ex=86400):
+            return
+        message = body.get("message") or {}
+        if task.review_ts and message.get("blocks"):
+            await client.chat_update(
+                channel=task.channel,
+                ts=task.review_ts,
+                text=f"Approved by <@{user}>",
+                blocks=ui.decided_blocks(message["blocks"], f":white_check_mark: Approved by <@{user}>"),
+            )
+        await deps.store.update(task.id, status=Status.QUEUED, approved_by=user)
+        await deps.redis.enqueue_job("render_approved", task.id, _job_id=f"{task.id}-render{rev}")
+
+    return handle
+
+
+def on_request_changes(deps: Deps):
+    async def handle(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        target = await _review_target(deps, body, client)
+        if target is None:
+            return
+        task, rev = target
+        if task.revision >= deps.settings.revision_limit:
+            await client.chat_postEphemeral(
+                channel=task.channel,
+                user=body["user"]["id"],
+                text=f"This video reached its limit of {deps.settings.revision_limit} revisions.",
+            )
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=ui.feedback_modal(task.id, rev))
+
+    return handle
+
+
+async def _revise(deps: Deps, task: Task, user: str, feedback: str, client: AsyncWebClient) -> None:
+    rev = task.revision
+    if not await deps.redis.set(f"oma:revising:{task.id}:{rev}", user, nx=True, ex=86400):
+        return
+    if task.review_ts:
+        await client.chat_update(
+            channel=task.channel,
+            ts=task.review_ts,
+            text="Changes requested",
+            blocks=[ui._md(f":pencil2: <@{user}> asked for changes to revision {rev}: _{feedback[:300]}_")],
+        )
+    await deps.store.update(task.id, status=Status.QUEUED)
+    await deps.redis.enqueue_job("revise", task.id, feedback, _job_id=f"{task.id}-revise{rev}")
+
+
+def on_feedback(deps: Deps):
+    async def handle(ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        text = (view["state"]["values"].get("feedback", {}).get("value", {}).get("value") or "").strip()
+        if len(text) < 3:
+            await ack(response_action="errors", errors={"feedback": "Say in a few words what should change."})
+            return
+        await ack()
+        task = await deps.store.get(meta.get("task", ""))
+        user = body["user"]["id"]
+        if task is None or task.status is not Status.AWAITING_REVIEW or task.revision != meta.get("revision"):
+            return
+        if may_review(deps, task, user):
+            await _revise(deps, task, user, text, client)
+
+    return handle
+
+
+def on_cancel_button(deps: Deps):
+    async def handle(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        target = await _review_target(deps, body, client)
+        if target is None:
+            return
+        task, _ = target
+        user = body["user"]["id"]
+        await deps.redis.set(f"oma:cancel:{task.id}", user, ex=86400)
+        await deps.store.update(task.id, status=Status.CANCELLED, finished=time.time())
+        if task.review_ts:
+            await client.chat_update(
+                channel=task.channel,
+                ts=task.review_ts,
+                text="Cancelled",
+                blocks=[ui._md(f":no_entry_sign: Cancelled by <@{user}>.")],
+            )
+        await post(
+            client, task.channel, f":no_entry_sign: <@{user}> cancelled this video.", thread_ts=task.root_ts
+        )
+
+    return handle
+
+
+def on_thread_reply(deps: Deps):
+    async def handle(event: dict[str, Any], client: AsyncWebClient) -> None:
+        # Only plain replies by people, in threads that belong to tasks awaiting review.
+        if event.get("subtype") or event.get("bot_id") or not event.get("thread_ts"):
+            return
+        task_id = await deps.redis.get(thread_key(event.get("channel", ""), event["thread_ts"]))
+        if not task_id:
+            return
+        task = await deps.store.get(task_id.decode() if isinstance(task_id, bytes) else task_id)
+        user, text = event.get("user", ""), (event.get("text") or "").strip()
+        if task is None or task.status is not Status.AWAITING_REVIEW or len(text) < 3:
+            return
+        if not may_review(deps, task, user):
+            return
+        if task.revision >= deps.settings.revision_limit:
+            return
+        await _revise(deps, task, user, text, client)
 
     return handle

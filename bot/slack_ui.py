@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.tasks import Status, Task
+from pipeline import Draft
 from pipeline.briefing import DURATION_MAX, DURATION_MIN, Aspect, Style, Tone
 
 MODAL_ID = "briefing"
@@ -242,3 +243,110 @@ def stats_blocks(stats: dict[str, Any]) -> Blocks:
             f"Live workers: {stats['workers']}"
         )
     ]
+
+
+APPROVE_ACTION = "approve_draft"
+CHANGES_ACTION = "request_changes"
+CANCEL_ACTION = "cancel_task"
+FEEDBACK_MODAL = "feedback"
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
+def draft_blocks(task: Task, draft: Draft) -> tuple[str, Blocks]:
+    """The draft for review: scenes with time ranges, estimate, and the three buttons."""
+    rev = draft.revision
+    head = f":clapper: *Draft {'' if rev == 1 else f'revision {rev} '}for {task.briefing.title}*"
+    if draft.feedback:
+        head += f"\nChanged for: _{draft.feedback[:300]}_"
+    blocks: Blocks = [_md(head)]
+    start = 0.0
+    for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):
+        end = start + plan.duration
+        blocks.append(_md(f"*{i}.* `{_clock(start)}–{_clock(end)}` *{plan.headline}*\n>{scene.narration}"))
+        start = end
+    blocks = blocks[:45]  # Slack allows 50 blocks a message
+    cost = f", about ${draft.estimated_cost_usd:.2f}" if draft.estimated_cost_usd else ""
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": (
+                        f"Render takes about {draft.estimated_render_seconds:.0f} s{cost}. "
+                        f"Task `{task.id}` · revision {rev}"
+                    ),
+                }
+            ],
+        }
+    )
+    value = f"{task.id}:{rev}"
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"review-{rev}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": APPROVE_ACTION,
+                    "style": "primary",
+                    "value": value,
+                    "text": _text("Approve & render"),
+                },
+                {
+                    "type": "button",
+                    "action_id": CHANGES_ACTION,
+                    "value": value,
+                    "text": _text("Request changes"),
+                },
+                {
+                    "type": "button",
+                    "action_id": CANCEL_ACTION,
+                    "style": "danger",
+                    "value": value,
+                    "text": _text("Cancel"),
+                    "confirm": {
+                        "title": _text("Cancel this video?"),
+                        "text": _text("The draft and any render stop."),
+                        "confirm": _text("Cancel video"),
+                        "deny": _text("Keep it"),
+                    },
+                },
+            ],
+        }
+    )
+    return f"Draft revision {rev} for {task.briefing.title}: review it in the thread", blocks
+
+
+def decided_blocks(blocks: Blocks, note: str) -> Blocks:
+    """The same draft with its buttons replaced by who decided what."""
+    kept = [b for b in blocks if b.get("type") != "actions"]
+    return [*kept, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}]
+
+
+def feedback_modal(task_id: str, revision: int) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": FEEDBACK_MODAL,
+        "private_metadata": json.dumps({"task": task_id, "revision": revision}),
+        "title": _text("Request changes"),
+        "submit": _text("Revise"),
+        "close": _text("Back"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "feedback",
+                "label": _text("What should change?"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "min_length": 3,
+                    "max_length": 2000,
+                },
+            }
+        ],
+    }

@@ -9,7 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
-from pipeline import Briefing
+from pipeline import Briefing, Draft
 
 PREFIX = "oma"
 
@@ -59,6 +59,9 @@ class Task(BaseModel):
     cost_usd: float = 0.0
     generation_seconds: float | None = None
     request_id: str = ""
+    revision: int = 0
+    review_ts: str | None = None
+    approved_by: str | None = None
 
 
 class TaskStore:
@@ -95,6 +98,15 @@ class TaskStore:
         if task is None:
             return None
         return await self.save(task.model_copy(update=fields))
+
+    async def save_draft(self, task_id: str, draft: Draft) -> None:
+        await self.redis.set(
+            f"{PREFIX}:draft:{task_id}:{draft.revision}", draft.model_dump_json(), ex=self.ttl
+        )
+
+    async def get_draft(self, task_id: str, revision: int) -> Draft | None:
+        raw = await self.redis.get(f"{PREFIX}:draft:{task_id}:{revision}")
+        return Draft.model_validate_json(raw) if raw else None
 
     async def for_user(self, user: str, limit: int = 10) -> list[Task]:
         return await self._load(await self.redis.zrevrange(f"{PREFIX}:user:{user}", 0, limit - 1))

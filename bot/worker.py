@@ -86,15 +86,54 @@ async def generate(ctx: dict[str, Any], task_id: str) -> str:
     with logger.contextualize(task=task.id):
         if task.status in (Status.DELIVERED, Status.CANCELLED):
             return task.status.value
-        return await _run(ctx, task)
+        return await _run(ctx, task, "full" if task.skip_review else "draft")
 
 
-async def _run(ctx: dict[str, Any], task: Task) -> str:
+async def revise(ctx: dict[str, Any], task_id: str, feedback: str) -> str:
+    """A new draft revision from the reviewer's feedback."""
+    task = await ctx["store"].get(task_id)
+    if task is None or task.status in (Status.DELIVERED, Status.CANCELLED):
+        return "skipped"
+    with logger.contextualize(task=task.id):
+        return await _run(ctx, task, "draft", feedback)
+
+
+async def render_approved(ctx: dict[str, Any], task_id: str) -> str:
+    """Render the approved revision."""
+    task = await ctx["store"].get(task_id)
+    if task is None or task.status in (Status.DELIVERED, Status.CANCELLED):
+        return "skipped"
+    with logger.contextualize(task=task.id):
+        return await _run(ctx, task, "render")
+
+
+async def _post_review(ctx: dict[str, Any], task: Task, draft) -> str:
+    """Contact sheet and the draft with its buttons, in the thread; the task waits for review."""
+    client, store = ctx["slack"], ctx["store"]
+    await upload(
+        client,
+        task.channel,
+        task.root_ts,
+        Path(draft.contact_sheet),
+        f"Storyboard: {task.briefing.title}",
+        f"Storyboard, revision {draft.revision}",
+    )
+    text, blocks = ui.draft_blocks(task, draft)
+    task.review_ts = await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
+    task.status, task.phase, task.percent = Status.AWAITING_REVIEW, "storyboard", 30
+    await store.save(task)
+    await update(client, task.channel, task.progress_ts, ":eyes: Draft ready: review it below.")
+    await _mark_root(client, task)
+    return "awaiting_review"
+
+
+async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None = None) -> str:
+    """stage: "full" (draft then render), "draft" (stop for review) or "render" (approved draft)."""
     store: TaskStore = ctx["store"]
     settings: Settings = ctx["settings"]
     client = ctx["slack"]
     task.status, task.attempts, task.started, task.error = (
-        Status.DRAFTING,
+        Status.RENDERING if stage == "render" else Status.DRAFTING,
         task.attempts + 1,
         time.time(),
         None,
@@ -114,15 +153,37 @@ async def _run(ctx: dict[str, Any], task: Task) -> str:
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
-        draft = await loop.run_in_executor(
-            None, lambda: make_draft(task.briefing, config, progress=progress.report, cancel=token)
-        )
-        await post(
-            client,
-            task.channel,
-            f":memo: Script ready: {len(draft.script.scenes)} scenes. Recording and rendering now.",
-            thread_ts=task.root_ts,
-        )
+        if stage == "render":
+            draft = await store.get_draft(task.id, task.revision)
+            if draft is None:
+                raise PipelineError(
+                    "review", "The approved draft has expired; start a new video.", retryable=False
+                )
+        else:
+            previous = await store.get_draft(task.id, task.revision) if feedback else None
+            draft = await loop.run_in_executor(
+                None,
+                lambda: make_draft(
+                    task.briefing,
+                    config,
+                    progress=progress.report,
+                    cancel=token,
+                    previous=previous,
+                    feedback=feedback,
+                ),
+            )
+            await store.save_draft(task.id, draft)
+            task = await store.update(task.id, revision=draft.revision) or task
+            if stage == "draft":
+                pump.cancel()
+                watcher.cancel()
+                return await _post_review(ctx, task, draft)
+            await post(
+                client,
+                task.channel,
+                f":memo: Script ready: {len(draft.script.scenes)} scenes. Recording and rendering now.",
+                thread_ts=task.root_ts,
+            )
         task = await store.update(task.id, status=Status.RENDERING) or task
         await _mark_root(client, task)
         result = await loop.run_in_executor(
@@ -219,7 +280,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for arq.Worker."""
     assert settings.redis_url
     return {
-        "functions": [generate],
+        "functions": [generate, revise, render_approved],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

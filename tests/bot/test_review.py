@@ -1,0 +1,179 @@
+"""Review in the thread: draft, approve, revise (modal and thread reply), cancel, strangers, replays."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from arq.worker import Worker
+
+from bot.tasks import Status, TaskStore
+from bot.worker import worker_settings
+from tests.bot.conftest import SignedClient, submission
+from tests.bot.test_web import eventually
+from tests.media import probe
+
+
+async def run_jobs(settings) -> None:
+    worker = Worker(**{**worker_settings(settings), "burst": True, "poll_delay": 0.1})
+    await worker.main()
+    await worker.close()
+
+
+def click(action: str, value: str, user: str = "U1") -> dict:
+    return {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "trig-click",
+        "channel": {"id": "C1"},
+        "container": {"type": "message"},
+        "message": {
+            "ts": "1.1",
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": "draft"}},
+                {"type": "actions", "elements": []},
+            ],
+        },
+        "actions": [{"action_id": action, "block_id": "b", "value": value, "type": "button"}],
+    }
+
+
+async def drafted(web_client: SignedClient, redis, settings, view_id: str = "VREV"):
+    await web_client.interactive(submission(view_id=view_id, skip=False))
+    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+    await run_jobs(settings)
+    return await TaskStore(redis).get(view_id.lower())
+
+
+async def jobs(redis) -> list[str]:
+    return [j.decode() for j in await redis.zrange("arq:queue", 0, -1)]
+
+
+async def test_draft_is_posted_for_review(web_client, slack, redis, settings) -> None:
+    task = await drafted(web_client, redis, settings)
+    assert task.status is Status.AWAITING_REVIEW and task.revision == 1
+    draft_msg = next(p for p in slack.called("chat.postMessage") if "Draft" in p["text"])
+    assert draft_msg["thread_ts"] == task.root_ts
+    text = json.dumps(draft_msg["blocks"])
+    assert "approve_draft" in text and "request_changes" in text and '"confirm"' in text
+    assert "0:00" in text  # scenes with their time ranges
+    sheet = slack.called("files.completeUploadExternal")[0]
+    assert sheet["thread_ts"] == task.root_ts
+    assert slack.uploads[sheet["files"][0]["id"]][:4] == b"\x89PNG"
+    assert not [
+        p for p in slack.called("files.getUploadURLExternal") if p.get("filename", "").endswith(".mp4")
+    ]
+
+
+async def test_stranger_is_told_who_can_and_nothing_happens(web_client, slack, redis, settings) -> None:
+    task = await drafted(web_client, redis, settings)
+    await web_client.interactive(click("approve_draft", f"{task.id}:1", user="USTRANGER"))
+    told = await eventually(lambda: slack.called("chat.postEphemeral"))
+    assert told[0]["user"] == "USTRANGER" and "<@U1>" in told[0]["text"]
+    assert await jobs(redis) == [] and (await TaskStore(redis).get(task.id)).status is Status.AWAITING_REVIEW
+
+
+async def test_revise_by_modal_then_stale_and_double_approve(web_client, slack, redis, settings) -> None:
+    task = await drafted(web_client, redis, settings)
+    await web_client.interactive(click("request_changes", f"{task.id}:1"))
+    modal = await eventually(lambda: slack.called("views.open"))
+    view = modal[0]["view"]
+    feedback = {
+        "type": "view_submission",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "view": {
+            **view,
+            "id": "VFEED",
+            "state": {
+                "values": {
+                    "feedback": {
+                        "value": {"type": "plain_text_input", "value": "Mention the free trial for teams."}
+                    }
+                }
+            },
+        },
+    }
+    await web_client.interactive(feedback)
+    await eventually(lambda: jobs(redis))
+    await run_jobs(settings)
+    task = await TaskStore(redis).get(task.id)
+    assert task.revision == 2 and task.status is Status.AWAITING_REVIEW
+    rev2 = [p for p in slack.called("chat.postMessage") if "revision 2" in p["text"]]
+    assert rev2 and "free trial" in json.dumps(rev2[0]["blocks"])
+
+    await web_client.interactive(click("approve_draft", f"{task.id}:1"))  # the old revision
+    stale = await eventually(
+        lambda: [e for e in slack.called("chat.postEphemeral") if "no longer current" in e["text"]]
+    )
+    assert stale and await jobs(redis) == []
+
+    for _ in range(3):
+        await web_client.interactive(click("approve_draft", f"{task.id}:2"))
+    await eventually(lambda: jobs(redis))
+    assert await jobs(redis) == [f"{task.id}-render2"]
+    approved = [u for u in slack.called("chat.update") if "Approved by" in u.get("text", "")]
+    assert len(approved) == 1 and "approve_draft" not in json.dumps(approved[0]["blocks"])
+    await run_jobs(settings)
+    task = await TaskStore(redis).get(task.id)
+    assert task.status is Status.DELIVERED and task.approved_by == "U1"
+    videos = [
+        p for p in slack.called("files.completeUploadExternal") if p["files"][0]["title"] == "Meet Nimbus"
+    ]
+    assert len(videos) == 1
+    video = settings.output_dir / f"{task.id}.mp4"
+    assert abs(probe(video).duration - 15) <= 0.1
+
+
+async def test_thread_reply_counts_as_feedback_and_bots_are_ignored(
+    web_client, slack, redis, settings
+) -> None:
+    task = await drafted(web_client, redis, settings)
+
+    async def event(**fields) -> None:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "event_id": "Ev1",
+                "event_time": 1,
+                "event": {
+                    "type": "message",
+                    "channel": "C1",
+                    "ts": "9.9",
+                    "thread_ts": task.root_ts,
+                    **fields,
+                },
+            }
+        )
+        headers = {**web_client.sign(body), "Content-Type": "application/json"}
+        assert (await web_client.raw(body, headers)).status == 200
+
+    await event(user="UBOT", bot_id="B1", text="I am the bot talking")
+    await event(user="U1", subtype="message_changed", text="an edit")
+    await event(user="USTRANGER", text="Make it pink please")
+    await asyncio.sleep(0.5)  # listeners run after the ack; give them time to (not) act
+    assert await jobs(redis) == []
+    await event(user="U1", text="Make the ending more upbeat.")
+    assert await eventually(lambda: jobs(redis)) == [f"{task.id}-revise1"]
+    await event(user="U1", text="Make the ending more upbeat.")  # a replay changes nothing twice
+    await asyncio.sleep(0.5)
+    assert await jobs(redis) == [f"{task.id}-revise1"]
+
+
+async def test_cancel_button_stops_the_task(web_client, slack, redis, settings) -> None:
+    task = await drafted(web_client, redis, settings)
+    await web_client.interactive(click("cancel_task", f"{task.id}:1"))
+    await eventually(
+        lambda: [p for p in slack.called("chat.postMessage") if "cancelled this video" in p["text"]]
+    )
+    assert (await TaskStore(redis).get(task.id)).status is Status.CANCELLED
+    await web_client.interactive(click("approve_draft", f"{task.id}:1"))
+    await eventually(
+        lambda: [e for e in slack.called("chat.postEphemeral") if "no longer current" in e["text"]]
+    )
+    assert await jobs(redis) == []
