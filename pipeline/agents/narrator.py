@@ -17,7 +17,7 @@ from pipeline.llm import translate_error
 from pipeline.models import SceneVoice, Script, Storyboard, Usage, WordTiming
 from pipeline.progress import CancelToken
 from pipeline.render.audio import write_wav
-from pipeline.text import sentences
+from pipeline.text import sentences, trim_words
 
 AGENT = "narrator"
 SENTENCE_GAP = 0.22  # seconds of breath between sentences
@@ -166,16 +166,24 @@ def narrate(
 ) -> tuple[list[SceneVoice], Storyboard]:
     """Voice every scene; speed up if needed, then re-time scenes so each narration fits whole."""
     speed = 1.0
-    for _attempt in range(3):
+    texts = [scene.narration for scene in script.scenes]
+    pad = len(texts) * (LEAD_IN + TAIL)
+    for _attempt in range(5):
         voices = []
-        for i, scene in enumerate(script.scenes):
+        for i, text in enumerate(texts):
             cancel.check()
-            voices.append(voice_scene(engine, scene.narration, speed, work))
-            step(i + 1, f"Voiced scene {i + 1} of {len(script.scenes)}")
-        need = sum(v.duration + LEAD_IN + TAIL for v in voices)
-        if need <= total or speed >= MAX_SPEED:
+            voices.append(voice_scene(engine, text, speed, work))
+            step(i + 1, f"Voiced scene {i + 1} of {len(texts)}")
+        spoken = sum(v.duration for v in voices)
+        if spoken + pad <= total:
             break
-        speed = min(MAX_SPEED, speed * need / total * 1.03)
+        if speed < MAX_SPEED:
+            speed = min(MAX_SPEED, speed * (spoken + pad) / total * 1.03)
+            continue
+        # Still too long at the fastest pace (text that reads slowly, such as paths or
+        # numbers): shorten every scene at a word boundary by the overflow.
+        ratio = max(0.1, (total - pad) / spoken * 0.95)
+        texts = [trim_words(t, max(1, int(len(t.split()) * ratio))) for t in texts]
     needs = [v.duration + LEAD_IN + TAIL for v in voices]
     if sum(needs) > total:
         raise AgentError(

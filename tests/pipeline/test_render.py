@@ -99,3 +99,15 @@ def test_cancel_stops_quickly_and_cleans_temporaries(tmp_path: Path) -> None:
     assert asked and time.monotonic() - asked[0] < 2.0
     assert not list(draft.work_dir.rglob(".tmp-*"))
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_briefing_text_never_becomes_a_path(tmp_path: Path) -> None:
+    evil = "../../../../tmp/oma-escape"
+    briefing = Briefing(title=evil, description=f"{evil}/x. /etc/passwd ~/.ssh/id_rsa", duration=15)
+    work = tmp_path / "sandbox" / "work"
+    cfg = PipelineConfig(work_dir=work, height=240)
+    render(make_draft(briefing, cfg), cfg, out=tmp_path / "sandbox" / "out.mp4")
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and all(p.is_relative_to(tmp_path / "sandbox") for p in written)
+    assert not Path("/tmp/oma-escape").exists()
+    assert all("oma-escape" not in p.name and ".." not in p.name for p in written)
