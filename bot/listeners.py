@@ -81,6 +81,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ui.APPROVE_ACTION)(on_approve(deps))
     app.action(ui.CHANGES_ACTION)(on_request_changes(deps))
     app.action(ui.CANCEL_ACTION)(on_cancel_button(deps))
+    app.action(ui.REVISE_ACTION)(on_revise_video(deps))
     app.view(ui.FEEDBACK_MODAL)(on_feedback(deps))
     app.event("message")(on_thread_reply(deps))
     app.event("app_mention")(ignore)
@@ -216,7 +217,7 @@ def on_retry(deps: Deps):
         task_id = body["actions"][0]["value"]
         user = body["user"]["id"]
         task = await deps.store.get(task_id)
-        if task is None or task.status is not Status.FAILED:
+        if task is None or task.status not in (Status.FAILED, Status.EXPIRED):
             return
         if task.user != user and user not in deps.settings.admins:
             await client.chat_postEphemeral(
@@ -348,7 +349,8 @@ def on_feedback(deps: Deps):
         await ack()
         task = await deps.store.get(meta.get("task", ""))
         user = body["user"]["id"]
-        if task is None or task.status is not Status.AWAITING_REVIEW or task.revision != meta.get("revision"):
+        revisable = (Status.AWAITING_REVIEW, Status.DELIVERED)
+        if task is None or task.status not in revisable or task.revision != meta.get("revision"):
             return
         if may_review(deps, task, user):
             await _revise(deps, task, user, text, client)
@@ -397,5 +399,26 @@ def on_thread_reply(deps: Deps):
         if task.revision >= deps.settings.revision_limit:
             return
         await _revise(deps, task, user, text, client)
+
+    return handle
+
+
+def on_revise_video(deps: Deps):
+    async def handle(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        task_id, _, rev = body["actions"][0]["value"].partition(":")
+        user = body["user"]["id"]
+        task = await deps.store.get(task_id)
+        if task is None or task.status is not Status.DELIVERED or str(task.revision) != rev:
+            await client.chat_postEphemeral(
+                channel=body.get("channel", {}).get("id", user),
+                user=user,
+                text="That video is being revised already or no longer exists.",
+            )
+            return
+        if not may_review(deps, task, user):
+            await client.chat_postEphemeral(channel=task.channel, user=user, text=who_may_review(deps, task))
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=ui.feedback_modal(task.id, task.revision))
 
     return handle

@@ -29,6 +29,7 @@ STATUS_EMOJI = {
     Status.DELIVERED: ":white_check_mark:",
     Status.FAILED: ":x:",
     Status.CANCELLED: ":no_entry_sign:",
+    Status.EXPIRED: ":zzz:",
 }
 
 Blocks = list[dict[str, Any]]
@@ -347,6 +348,36 @@ def feedback_modal(task_id: str, revision: int) -> dict[str, Any]:
                     "min_length": 3,
                     "max_length": 2000,
                 },
+            }
+        ],
+    }
+
+
+REVISE_ACTION = "revise_video"
+
+
+def expired_blocks(task: Task, hours: float) -> tuple[str, Blocks]:
+    text = f":zzz: This draft waited {hours:g} h without a review and has expired."
+    return text, [
+        _md(text),
+        {
+            "type": "actions",
+            "elements": [
+                {"type": "button", "action_id": RETRY_ACTION, "text": _text("Restart"), "value": task.id}
+            ],
+        },
+    ]
+
+
+def revise_button(task: Task) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": REVISE_ACTION,
+                "text": _text("Revise video"),
+                "value": f"{task.id}:{task.revision}",
             }
         ],
     }

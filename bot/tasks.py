@@ -23,6 +23,7 @@ class Status(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
 ACTIVE = {Status.QUEUED, Status.DRAFTING, Status.RENDERING, Status.UPLOADING, Status.AWAITING_REVIEW}
@@ -53,6 +54,7 @@ class Task(BaseModel):
     retryable: bool = False
     attempts: int = 0
     file_id: str | None = None
+    delivered_revision: int | None = None
     video_path: str | None = None
     duration: float | None = None
     size_bytes: int | None = None

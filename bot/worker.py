@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from arq import cron
 from arq.connections import ArqRedis, RedisSettings
 from loguru import logger
 
@@ -127,6 +128,26 @@ async def _post_review(ctx: dict[str, Any], task: Task, draft) -> str:
     return "awaiting_review"
 
 
+async def expire_drafts(ctx: dict[str, Any]) -> int:
+    """Cron: drafts nobody reviewed within OMA_DRAFT_TTL_HOURS get a note and a Restart button."""
+    store: TaskStore = ctx["store"]
+    hours = ctx["settings"].draft_ttl_hours
+    client = ctx["slack"]
+    expired = 0
+    for task in await store.recent():
+        if task.status is not Status.AWAITING_REVIEW or time.time() - task.updated < hours * 3600:
+            continue
+        task.status, task.finished = Status.EXPIRED, time.time()
+        await store.save(task)
+        text, blocks = ui.expired_blocks(task, hours)
+        if task.review_ts:
+            await update(client, task.channel, task.review_ts, text, [ui._md(text)])
+        await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
+        await _mark_root(client, task)
+        expired += 1
+    return expired
+
+
 async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None = None) -> str:
     """stage: "full" (draft then render), "draft" (stop for review) or "render" (approved draft)."""
     store: TaskStore = ctx["store"]
@@ -210,7 +231,7 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
     watcher.cancel()
     # Upload exactly once: the record is checked first and the file id saved right after.
     task = await store.get(task.id) or task
-    if task.file_id is None:
+    if task.delivered_revision != task.revision or task.file_id is None:
         task.status, task.phase, task.percent = Status.UPLOADING, "upload", 95
         task.duration, task.size_bytes, task.cost_usd = result.duration, result.size_bytes, result.cost_usd
         task.generation_seconds, task.video_path = round(time.monotonic() - started, 1), str(result.path)
@@ -224,7 +245,11 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
             task.briefing.title,
             ui.delivered_text(task),
         )
+        task.delivered_revision = task.revision
         await store.save(task)
+        await post(
+            client, task.channel, "Want something changed?", [ui.revise_button(task)], thread_ts=task.root_ts
+        )
     task.status, task.finished, task.percent = Status.DELIVERED, time.time(), 100
     await store.save(task)
     await update(client, task.channel, task.progress_ts, ui.progress_text("upload", 100, None))
@@ -281,6 +306,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     assert settings.redis_url
     return {
         "functions": [generate, revise, render_approved],
+        "cron_jobs": [cron(expire_drafts, second=0, run_at_startup=False)],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

@@ -177,3 +177,80 @@ async def test_cancel_button_stops_the_task(web_client, slack, redis, settings) 
         lambda: [e for e in slack.called("chat.postEphemeral") if "no longer current" in e["text"]]
     )
     assert await jobs(redis) == []
+
+
+async def test_unreviewed_draft_expires_with_a_restart_button(web_client, slack, redis, settings) -> None:
+    from bot.worker import expire_drafts, shutdown, startup
+
+    task = await drafted(web_client, redis, settings)
+    ctx = {"redis": redis, "settings": settings.model_copy(update={"draft_ttl_hours": 1e-4})}
+    await startup(ctx)
+    try:
+        assert await expire_drafts(ctx) == 0  # not old enough yet
+        await asyncio.sleep(0.5)
+        assert await expire_drafts(ctx) == 1
+        assert await expire_drafts(ctx) == 0  # once
+    finally:
+        await shutdown(ctx)
+    task = await TaskStore(redis).get(task.id)
+    assert task.status is Status.EXPIRED
+    note = [p for p in slack.called("chat.postMessage") if "expired" in p["text"]]
+    assert note and note[0]["thread_ts"] == task.root_ts and "retry_task" in json.dumps(note[0]["blocks"])
+    await web_client.interactive(click("retry_task", task.id))
+    assert await eventually(lambda: jobs(redis)) == [f"{task.id}-retry{task.attempts}"]
+
+
+async def test_revise_after_delivery_uploads_once_per_revision(web_client, slack, redis, settings) -> None:
+    await web_client.interactive(submission(view_id="VAFTER"))  # skip review: straight to a video
+    await eventually(lambda: jobs(redis))
+    await run_jobs(settings)
+    task = await TaskStore(redis).get("vafter")
+    assert task.status is Status.DELIVERED and task.delivered_revision == 1
+    offer = [p for p in slack.called("chat.postMessage") if "revise_video" in json.dumps(p.get("blocks"))]
+    assert offer and offer[0]["thread_ts"] == task.root_ts
+
+    await web_client.interactive(click("revise_video", f"{task.id}:1"))
+    modal = (await eventually(lambda: slack.called("views.open")))[0]["view"]
+    await web_client.interactive(
+        {
+            "type": "view_submission",
+            "user": {"id": "U1"},
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "view": {
+                **modal,
+                "id": "VF2",
+                "state": {
+                    "values": {
+                        "feedback": {
+                            "value": {"type": "plain_text_input", "value": "Add a line about pricing."}
+                        }
+                    }
+                },
+            },
+        }
+    )
+    await eventually(lambda: jobs(redis))
+    await run_jobs(settings)
+    task = await TaskStore(redis).get(task.id)
+    assert task.status is Status.AWAITING_REVIEW and task.revision == 2
+    await web_client.interactive(click("approve_draft", f"{task.id}:2"))
+    await eventually(lambda: jobs(redis))
+    await run_jobs(settings)
+    task = await TaskStore(redis).get(task.id)
+    assert task.status is Status.DELIVERED and task.delivered_revision == 2
+    videos = [
+        p for p in slack.called("files.completeUploadExternal") if p["files"][0]["title"] == "Meet Nimbus"
+    ]
+    assert len(videos) == 2  # one per approved revision
+    await run_jobs(settings)  # nothing left: no third upload
+    assert (
+        len(
+            [
+                p
+                for p in slack.called("files.completeUploadExternal")
+                if p["files"][0]["title"] == "Meet Nimbus"
+            ]
+        )
+        == 2
+    )
