@@ -1,0 +1,80 @@
+"""A worker killed with SIGKILL mid-render: the next worker re-runs the job and delivers once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.tasks import Status, TaskStore
+from tests.bot.conftest import BOT_TOKEN, SECRET, SignedClient, submission
+from tests.bot.test_web import eventually
+
+
+def start_worker(slack_url: str, redis_url: str, tmp: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "OMA_", "OPENAI_"))}
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack_url + "/api/",
+            "REDIS_URL": redis_url,
+            "OMA_JOB_TIMEOUT": "30",
+            "OMA_VIDEO_HEIGHT": "240",
+            "OMA_WORK_DIR": str(tmp / "work"),
+            "OMA_OUTPUT_DIR": str(tmp / "out"),
+            "OMA_PROGRESS_INTERVAL": "0.2",
+            "OMA_LOG_LEVEL": "WARNING",
+        }
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "worker"],
+        env=env,
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def test_sigkill_mid_render_is_rerun_and_delivered_once(
+    web_client: SignedClient, slack, redis, redis_server, tmp_path: Path
+) -> None:
+    await web_client.interactive(submission(view_id="VKILL", duration="90"))
+    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+    first = start_worker(slack.url, redis_server.url, tmp_path)
+    try:
+        await eventually(
+            lambda: any("Encoding" in u.get("text", "") for u in slack.called("chat.update")), within=90
+        )
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert not slack.called("files.completeUploadExternal")
+    killed_at = time.monotonic()
+    finished = {
+        p: p.stat().st_mtime_ns
+        for p in (tmp_path / "work" / "vkill").rglob("pieces/*.mp4")
+        if not p.name.startswith(".tmp-")  # a killed ffmpeg's partial output is not finished
+    }
+    voices = {p: p.stat().st_mtime_ns for p in (tmp_path / "work" / "vkill").rglob("voice/*.wav")}
+    second = start_worker(slack.url, redis_server.url, tmp_path)
+    try:
+        # arq's in-progress lease is the job timeout + 10 s; then the job runs again.
+        await eventually(lambda: slack.called("files.completeUploadExternal"), within=120)
+        await asyncio.sleep(1)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+    assert time.monotonic() - killed_at < 120
+    assert len(slack.called("files.completeUploadExternal")) == 1
+    task = await TaskStore(redis).get("vkill")
+    assert task is not None and task.status is Status.DELIVERED and task.attempts == 2
+    # The re-run resumed: narration and the pieces finished before the kill were reused, not redone.
+    assert voices and all(p.stat().st_mtime_ns == t for p, t in voices.items())
+    assert all(p.stat().st_mtime_ns == t for p, t in finished.items())
