@@ -78,9 +78,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.command("/video")(on_command(deps))
     app.view(ui.MODAL_ID)(on_submission(deps))
     app.action(ui.RETRY_ACTION)(on_retry(deps))
-    app.action(ui.APPROVE_ACTION)(on_approve(deps))
-    app.action(ui.CHANGES_ACTION)(on_request_changes(deps))
-    app.action(ui.CANCEL_ACTION)(on_cancel_button(deps))
+    app.action(ui.APPROVE_ACTION)(on_review_button(deps, approve))
+    app.action(ui.CHANGES_ACTION)(on_review_button(deps, request_changes))
+    app.action(ui.CANCEL_ACTION)(on_review_button(deps, cancel_draft))
     app.action(ui.REVISE_ACTION)(on_revise_video(deps))
     app.view(ui.FEEDBACK_MODAL)(on_feedback(deps))
     app.event("message")(on_thread_reply(deps))
@@ -280,61 +280,58 @@ async def _review_target(deps: Deps, body: dict[str, Any], client: AsyncWebClien
     return task, int(rev)
 
 
-def on_approve(deps: Deps):
+async def close_review(client: AsyncWebClient, task: Task, note: str, blocks=None) -> None:
+    """Replace the draft message's buttons with who decided what."""
+    if task.review_ts:
+        await client.chat_update(
+            channel=task.channel, ts=task.review_ts, text=note, blocks=blocks or [ui._md(note)]
+        )
+
+
+def on_review_button(deps: Deps, act):
+    """Ack, check who clicked and which revision, then `act(deps, task, rev, body, client)`."""
+
     async def handle(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         target = await _review_target(deps, body, client)
-        if target is None:
-            return
-        task, rev = target
-        user = body["user"]["id"]
-        # One approval per revision, however many clicks arrive.
-        if not await deps.redis.set(f"oma:approved:{task.id}:{rev}", user, nx=True, ex=86400):
-            return
-        message = body.get("message") or {}
-        if task.review_ts and message.get("blocks"):
-            await client.chat_update(
-                channel=task.channel,
-                ts=task.review_ts,
-                text=f"Approved by <@{user}>",
-                blocks=ui.decided_blocks(message["blocks"], f":white_check_mark: Approved by <@{user}>"),
-            )
-        await deps.store.update(task.id, status=Status.QUEUED, approved_by=user)
-        await deps.redis.enqueue_job("render_approved", task.id, _job_id=f"{task.id}-render{rev}")
+        if target is not None:
+            await act(deps, *target, body, client)
 
     return handle
 
 
-def on_request_changes(deps: Deps):
-    async def handle(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        target = await _review_target(deps, body, client)
-        if target is None:
-            return
-        task, rev = target
-        if task.revision >= deps.settings.revision_limit:
-            await client.chat_postEphemeral(
-                channel=task.channel,
-                user=body["user"]["id"],
-                text=f"This video reached its limit of {deps.settings.revision_limit} revisions.",
-            )
-            return
-        await client.views_open(trigger_id=body["trigger_id"], view=ui.feedback_modal(task.id, rev))
+async def approve(deps: Deps, task: Task, rev: int, body: dict[str, Any], client: AsyncWebClient) -> None:
+    user = body["user"]["id"]
+    # One approval per revision, however many clicks arrive.
+    if not await deps.redis.set(f"oma:approved:{task.id}:{rev}", user, nx=True, ex=86400):
+        return
+    note = f":white_check_mark: Approved by <@{user}>"
+    draft_blocks = (body.get("message") or {}).get("blocks")
+    await close_review(client, task, note, ui.decided_blocks(draft_blocks, note) if draft_blocks else None)
+    await deps.store.update(task.id, status=Status.QUEUED, approved_by=user)
+    await deps.redis.enqueue_job("render_approved", task.id, _job_id=f"{task.id}-render{rev}")
 
-    return handle
+
+async def request_changes(
+    deps: Deps, task: Task, rev: int, body: dict[str, Any], client: AsyncWebClient
+) -> None:
+    if task.revision >= deps.settings.revision_limit:
+        await client.chat_postEphemeral(
+            channel=task.channel,
+            user=body["user"]["id"],
+            text=f"This video reached its limit of {deps.settings.revision_limit} revisions.",
+        )
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=ui.feedback_modal(task.id, rev))
 
 
 async def _revise(deps: Deps, task: Task, user: str, feedback: str, client: AsyncWebClient) -> None:
     rev = task.revision
     if not await deps.redis.set(f"oma:revising:{task.id}:{rev}", user, nx=True, ex=86400):
         return
-    if task.review_ts:
-        await client.chat_update(
-            channel=task.channel,
-            ts=task.review_ts,
-            text="Changes requested",
-            blocks=[ui._md(f":pencil2: <@{user}> asked for changes to revision {rev}: _{feedback[:300]}_")],
-        )
+    await close_review(
+        client, task, f":pencil2: <@{user}> asked for changes to revision {rev}: _{feedback[:300]}_"
+    )
     await deps.store.update(task.id, status=Status.QUEUED)
     await deps.redis.enqueue_job("revise", task.id, feedback, _job_id=f"{task.id}-revise{rev}")
 
@@ -358,28 +355,16 @@ def on_feedback(deps: Deps):
     return handle
 
 
-def on_cancel_button(deps: Deps):
-    async def handle(ack, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        target = await _review_target(deps, body, client)
-        if target is None:
-            return
-        task, _ = target
-        user = body["user"]["id"]
-        await deps.redis.set(f"oma:cancel:{task.id}", user, ex=86400)
-        await deps.store.update(task.id, status=Status.CANCELLED, finished=time.time())
-        if task.review_ts:
-            await client.chat_update(
-                channel=task.channel,
-                ts=task.review_ts,
-                text="Cancelled",
-                blocks=[ui._md(f":no_entry_sign: Cancelled by <@{user}>.")],
-            )
-        await post(
-            client, task.channel, f":no_entry_sign: <@{user}> cancelled this video.", thread_ts=task.root_ts
-        )
-
-    return handle
+async def cancel_draft(
+    deps: Deps, task: Task, rev: int, body: dict[str, Any], client: AsyncWebClient
+) -> None:
+    user = body["user"]["id"]
+    await deps.redis.set(f"oma:cancel:{task.id}", user, ex=86400)
+    await deps.store.update(task.id, status=Status.CANCELLED, finished=time.time())
+    await close_review(client, task, f":no_entry_sign: Cancelled by <@{user}>.")
+    await post(
+        client, task.channel, f":no_entry_sign: <@{user}> cancelled this video.", thread_ts=task.root_ts
+    )
 
 
 def on_thread_reply(deps: Deps):

@@ -47,6 +47,18 @@ async def drafted(web_client: SignedClient, redis, settings, view_id: str = "VRE
     return await TaskStore(redis).get(view_id.lower())
 
 
+def feedback_submission(view: dict, text: str) -> dict:
+    """The feedback modal submitted with `text`, as Slack sends it."""
+    state = {"values": {"feedback": {"value": {"type": "plain_text_input", "value": text}}}}
+    return {
+        "type": "view_submission",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "view": {**view, "id": "VFEED", "state": state},
+    }
+
+
 async def jobs(redis) -> list[str]:
     return [j.decode() for j in await redis.zrange("arq:queue", 0, -1)]
 
@@ -80,23 +92,7 @@ async def test_revise_by_modal_then_stale_and_double_approve(web_client, slack, 
     await web_client.interactive(click("request_changes", f"{task.id}:1"))
     modal = await eventually(lambda: slack.called("views.open"))
     view = modal[0]["view"]
-    feedback = {
-        "type": "view_submission",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "view": {
-            **view,
-            "id": "VFEED",
-            "state": {
-                "values": {
-                    "feedback": {
-                        "value": {"type": "plain_text_input", "value": "Mention the free trial for teams."}
-                    }
-                }
-            },
-        },
-    }
+    feedback = feedback_submission(view, "Mention the free trial for teams.")
     await web_client.interactive(feedback)
     await eventually(lambda: jobs(redis))
     await run_jobs(settings)
@@ -211,25 +207,7 @@ async def test_revise_after_delivery_uploads_once_per_revision(web_client, slack
 
     await web_client.interactive(click("revise_video", f"{task.id}:1"))
     modal = (await eventually(lambda: slack.called("views.open")))[0]["view"]
-    await web_client.interactive(
-        {
-            "type": "view_submission",
-            "user": {"id": "U1"},
-            "team": {"id": "T1"},
-            "api_app_id": "A1",
-            "view": {
-                **modal,
-                "id": "VF2",
-                "state": {
-                    "values": {
-                        "feedback": {
-                            "value": {"type": "plain_text_input", "value": "Add a line about pricing."}
-                        }
-                    }
-                },
-            },
-        }
-    )
+    await web_client.interactive(feedback_submission(modal, "Add a line about pricing."))
     await eventually(lambda: jobs(redis))
     await run_jobs(settings)
     task = await TaskStore(redis).get(task.id)
