@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import ClassVar, Protocol
@@ -154,6 +155,34 @@ def voice_scene(engine: VoiceEngine, text: str, speed: float, work: WorkDir) -> 
     return voice
 
 
+TIMING_FILE = "timing.json"
+
+
+def _keep_timing(
+    work: WorkDir, texts: list[str], needs: list[float], total: int, fps: int
+) -> list[float] | None:
+    """On a revision, unchanged scenes keep their durations (so their rendered pieces are
+    reused) and changed scenes share the rest; None when that does not fit."""
+    path = work.root / TIMING_FILE
+    if not path.exists():
+        return None
+    last = json.loads(path.read_text())
+    if len(last["texts"]) != len(texts) or last["texts"] == texts:
+        return None
+    previous = zip(texts, last["texts"], last["durations"], strict=True)
+    kept = [d if text == old else None for text, old, d in previous]
+    changed = [i for i, d in enumerate(kept) if d is None]
+    if any(d is not None and d < n for d, n in zip(kept, needs, strict=True)):
+        return None
+    rest = total - sum(d for d in kept if d is not None)
+    share = allocate(rest, [needs[i] for i in changed], [needs[i] for i in changed], fps)
+    if any(s < needs[i] for s, i in zip(share, changed, strict=True)):
+        return None
+    for i, d in zip(changed, share, strict=True):
+        kept[i] = d
+    return kept  # type: ignore[return-value]
+
+
 def narrate(
     script: Script,
     board: Storyboard,
@@ -192,7 +221,8 @@ def narrate(
             "shorten the script or lengthen the video.",
             retryable=False,
         )
-    durations = allocate(total, needs, needs, fps)
+    durations = _keep_timing(work, texts, needs, total, fps) or allocate(total, needs, needs, fps)
+    (work.root / TIMING_FILE).write_text(json.dumps({"texts": texts, "durations": durations}))
     timed = Storyboard(
         scenes=[p.model_copy(update={"duration": d}) for p, d in zip(board.scenes, durations, strict=True)]
     )

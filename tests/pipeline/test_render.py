@@ -111,3 +111,22 @@ def test_briefing_text_never_becomes_a_path(tmp_path: Path) -> None:
     assert written and all(p.is_relative_to(tmp_path / "sandbox") for p in written)
     assert not Path("/tmp/oma-escape").exists()
     assert all("oma-escape" not in p.name and ".." not in p.name for p in written)
+
+
+def test_revision_of_one_scene_reuses_the_others(tmp_path: Path) -> None:
+    briefing = Briefing(
+        title="Meet Nimbus", description=DESCRIPTION + " Teams save an hour a week.", duration=40
+    )
+    cfg = config(tmp_path)
+    draft = make_draft(briefing, cfg)
+    first = render(draft, cfg, out=tmp_path / "v1.mp4")
+    scenes = list(draft.script.scenes)
+    assert len(scenes) >= 4
+    scenes[2] = scenes[2].model_copy(update={"narration": "This scene now says something new."})
+    revised = draft.model_copy(
+        update={"script": draft.script.model_copy(update={"scenes": scenes}), "revision": 2}
+    )
+    second = render(revised, cfg, out=tmp_path / "v2.mp4")
+    assert second.scenes_rendered < first.scenes_rendered
+    assert second.scenes_rendered <= 2 and second.scenes_reused >= len(scenes) - 2
+    assert abs(probe(tmp_path / "v2.mp4").duration - 40) <= 0.1
