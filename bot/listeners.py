@@ -244,8 +244,26 @@ def thread_key(channel: str, ts: str) -> str:
     return f"oma:thread:{channel}:{ts}"
 
 
-def may_review(deps: Deps, task: Task, user: str) -> bool:
-    return user == task.user or user in deps.settings.approvers or user in deps.settings.admins
+_GROUPS: dict[str, tuple[float, set[str]]] = {}  # user-group id -> (fetched at, members)
+
+
+async def may_review(deps: Deps, task: Task, user: str, client: AsyncWebClient) -> bool:
+    """The requester, admins, and approvers named by user id or user-group id (S...)."""
+    allowed = deps.settings.approvers
+    if user == task.user or user in allowed or user in deps.settings.admins:
+        return True
+    for group in (a for a in allowed if a.startswith("S")):
+        fetched, members = _GROUPS.get(group, (0.0, set()))
+        if time.monotonic() - fetched > 60:
+            try:
+                members = set((await client.usergroups_users_list(usergroup=group)).get("users") or [])
+            except SlackApiError as exc:
+                logger.warning("cannot read user group {}: {}", group, error_code(exc))
+                continue
+            _GROUPS[group] = (time.monotonic(), members)
+        if user in members:
+            return True
+    return False
 
 
 def who_may_review(deps: Deps, task: Task) -> str:
@@ -268,7 +286,7 @@ async def _review_target(deps: Deps, body: dict[str, Any], client: AsyncWebClien
     if task is None:
         await tell("That video no longer exists.")
         return None
-    if not may_review(deps, task, user):
+    if not await may_review(deps, task, user, client):
         await tell(who_may_review(deps, task))
         return None
     if task.status is not Status.AWAITING_REVIEW or str(task.revision) != rev:
@@ -349,7 +367,7 @@ def on_feedback(deps: Deps):
         revisable = (Status.AWAITING_REVIEW, Status.DELIVERED)
         if task is None or task.status not in revisable or task.revision != meta.get("revision"):
             return
-        if may_review(deps, task, user):
+        if await may_review(deps, task, user, client):
             await _revise(deps, task, user, text, client)
 
     return handle
@@ -379,7 +397,7 @@ def on_thread_reply(deps: Deps):
         user, text = event.get("user", ""), (event.get("text") or "").strip()
         if task is None or task.status is not Status.AWAITING_REVIEW or len(text) < 3:
             return
-        if not may_review(deps, task, user):
+        if not await may_review(deps, task, user, client):
             return
         if task.revision >= deps.settings.revision_limit:
             return
@@ -401,7 +419,7 @@ def on_revise_video(deps: Deps):
                 text="That video is being revised already or no longer exists.",
             )
             return
-        if not may_review(deps, task, user):
+        if not await may_review(deps, task, user, client):
             await client.chat_postEphemeral(channel=task.channel, user=user, text=who_may_review(deps, task))
             return
         await client.views_open(trigger_id=body["trigger_id"], view=ui.feedback_modal(task.id, task.revision))

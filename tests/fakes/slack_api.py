@@ -18,6 +18,7 @@ class SlackEmulator:
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     answers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     url: str = ""
@@ -26,6 +27,7 @@ class SlackEmulator:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=512 * 1024 * 1024)
         app.router.add_post("/api/{method}", self.api)
+        app.router.add_get("/api/{method}", self.api)  # some methods are read with GET
         app.router.add_post("/upload/{file_id}", self.upload)
         return app
 
@@ -43,9 +45,9 @@ class SlackEmulator:
         method = request.match_info["method"]
         # Slack reads arguments from the query string and the body alike.
         params: dict[str, Any] = dict(request.query)
-        if request.content_type == "application/json":
+        if request.method == "POST" and request.content_type == "application/json":
             params.update(await request.json())
-        else:
+        elif request.method == "POST":
             params.update(dict(await request.post()))
         for key in ("blocks", "view", "files"):
             if isinstance(params.get(key), str):
@@ -103,6 +105,9 @@ class SlackEmulator:
 
     def m_files_completeUploadExternal(self, p: dict) -> dict:
         return {"files": [{"id": f["id"], "title": f.get("title", "")} for f in p["files"]]}
+
+    def m_usergroups_users_list(self, p: dict) -> dict:
+        return {"users": self.groups.get(p.get("usergroup", ""), [])}
 
     def m_files_info(self, p: dict) -> dict:
         return {"file": {"id": p.get("file"), "size": len(self.uploads.get(p.get("file", ""), b""))}}
