@@ -256,12 +256,29 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
 
-def draft_blocks(task: Task, draft: Draft) -> tuple[str, Blocks]:
-    """The draft for review: scenes with time ranges, estimate, and the three buttons."""
+def changed_scenes(draft: Draft, previous: Draft | None) -> list[int]:
+    """1-based numbers of scenes whose narration or headline differ from the previous revision."""
+    if previous is None:
+        return []
+    old = list(zip(previous.script.scenes, previous.storyboard.scenes, strict=True))
+    out = []
+    for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True)):
+        if i >= len(old) or (scene.narration, plan.headline) != (old[i][0].narration, old[i][1].headline):
+            out.append(i + 1)
+    return out
+
+
+def draft_blocks(task: Task, draft: Draft, previous: Draft | None = None) -> tuple[str, Blocks]:
+    """The draft for review: scenes with time ranges, what changed, estimate, and the buttons."""
     rev = draft.revision
     head = f":clapper: *Draft {'' if rev == 1 else f'revision {rev} '}for {task.briefing.title}*"
     if draft.feedback:
         head += f"\nChanged for: _{draft.feedback[:300]}_"
+    if previous is not None:
+        changed = changed_scenes(draft, previous)
+        head += "\nWhat changed: " + (
+            f"scene{'s' if len(changed) > 1 else ''} {', '.join(map(str, changed))}" if changed else "nothing"
+        )
     blocks: Blocks = [_md(head)]
     start = 0.0
     for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):

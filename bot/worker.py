@@ -119,7 +119,8 @@ async def _post_review(ctx: dict[str, Any], task: Task, draft) -> str:
         f"Storyboard: {task.briefing.title}",
         f"Storyboard, revision {draft.revision}",
     )
-    text, blocks = ui.draft_blocks(task, draft)
+    previous = await store.get_draft(task.id, draft.revision - 1) if draft.revision > 1 else None
+    text, blocks = ui.draft_blocks(task, draft, previous)
     task.review_ts = await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
     task.status, task.phase, task.percent = Status.AWAITING_REVIEW, "storyboard", 30
     await store.save(task)

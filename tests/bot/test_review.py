@@ -100,6 +100,7 @@ async def test_revise_by_modal_then_stale_and_double_approve(web_client, slack, 
     assert task.revision == 2 and task.status is Status.AWAITING_REVIEW
     rev2 = [p for p in slack.called("chat.postMessage") if "revision 2" in p["text"]]
     assert rev2 and "free trial" in json.dumps(rev2[0]["blocks"])
+    assert "What changed: scene" in json.dumps(rev2[0]["blocks"])
 
     await web_client.interactive(click("approve_draft", f"{task.id}:1"))  # the old revision
     stale = await eventually(
