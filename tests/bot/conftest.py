@@ -7,6 +7,7 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -106,16 +107,24 @@ class SignedClient:
         return resp
 
 
-@pytest.fixture
-async def web_client(settings: Settings, redis) -> AsyncIterator[SignedClient]:
-    app = create_app(settings=settings)
-    runner = web.AppRunner(app, access_log=None)
+@asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[SignedClient]:
+    """The real web app for `settings` on a free loopback port, and a signed client for it."""
+    runner = web.AppRunner(create_app(settings=settings), access_log=None)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    async with aiohttp.ClientSession() as session:
-        yield SignedClient(f"http://127.0.0.1:{port}", session)
-    await runner.cleanup()
+    try:
+        async with aiohttp.ClientSession() as session:
+            yield SignedClient(f"http://127.0.0.1:{port}", session)
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def web_client(settings: Settings, redis) -> AsyncIterator[SignedClient]:
+    async with serve(settings) as client:
+        yield client
 
 
 def submission(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot import slack_ui as ui
 from bot.settings import Settings
 from pipeline import Briefing, BriefingError, parse_briefing
-from tests.bot.conftest import SignedClient, submission
+from tests.bot.conftest import SignedClient, serve, submission
 from tests.bot.test_web import eventually
 
 ANY_TEXT = st.one_of(
@@ -100,29 +100,14 @@ async def test_slack_retries_of_one_submission_make_one_task(web_client: SignedC
 
 
 async def test_allow_lists_refuse_other_users_and_channels(settings: Settings, redis, slack) -> None:
-    from aiohttp import ClientSession, web
-
-    from bot.web import create_app
-    from tests.conftest import free_port
-
     limited = settings.model_copy(update={"allowed_users": ["UOK"], "allowed_channels": ["COK"]})
-    runner = web.AppRunner(create_app(settings=limited))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with ClientSession() as session:
-            client = SignedClient(f"http://127.0.0.1:{port}", session)
-            for user, channel, expect in [("UNO", "COK", "not on the list"), ("UOK", "CNO", "isn't enabled")]:
-                resp = await client.interactive(
-                    submission(view_id=f"V{user}{channel}", user=user, channel=channel)
-                )
-                assert expect in json.loads(await resp.text())["errors"]["title"]
-            assert (
-                await (
-                    await client.interactive(submission(view_id="VOKOK", user="UOK", channel="COK"))
-                ).text()
-                == ""
+    async with serve(limited) as client:
+        for user, channel, expect in [("UNO", "COK", "not on the list"), ("UOK", "CNO", "isn't enabled")]:
+            resp = await client.interactive(
+                submission(view_id=f"V{user}{channel}", user=user, channel=channel)
             )
-    finally:
-        await runner.cleanup()
+            assert expect in json.loads(await resp.text())["errors"]["title"]
+        assert (
+            await (await client.interactive(submission(view_id="VOKOK", user="UOK", channel="COK"))).text()
+            == ""
+        )

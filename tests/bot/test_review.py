@@ -9,7 +9,7 @@ from arq.worker import Worker
 
 from bot.tasks import Status, TaskStore
 from bot.worker import worker_settings
-from tests.bot.conftest import SignedClient, submission
+from tests.bot.conftest import SignedClient, serve, submission
 from tests.bot.test_web import eventually
 from tests.media import probe
 
@@ -236,26 +236,13 @@ async def test_revise_after_delivery_uploads_once_per_revision(web_client, slack
 
 
 async def test_approvers_by_user_group(web_client, slack, redis, settings) -> None:
-    from aiohttp import ClientSession, web
-
-    from bot.web import create_app
-    from tests.conftest import free_port
-
     slack.groups["SREVIEWERS"] = ["UREVIEWER"]
     grouped = settings.model_copy(update={"approvers": ["SREVIEWERS"]})
-    runner = web.AppRunner(create_app(settings=grouped))
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        async with ClientSession() as session:
-            client = SignedClient(f"http://127.0.0.1:{port}", session)
-            task = await drafted(client, redis, grouped, view_id="VGROUP")
-            await client.interactive(click("approve_draft", f"{task.id}:1", user="UOUTSIDER"))
-            await eventually(lambda: slack.called("chat.postEphemeral"))
-            assert await jobs(redis) == []
-            await client.interactive(click("approve_draft", f"{task.id}:1", user="UREVIEWER"))
-            assert await eventually(lambda: jobs(redis)) == [f"{task.id}-render1"]
-            assert slack.called("usergroups.users.list")[0]["usergroup"] == "SREVIEWERS"
-    finally:
-        await runner.cleanup()
+    async with serve(grouped) as client:
+        task = await drafted(client, redis, grouped, view_id="VGROUP")
+        await client.interactive(click("approve_draft", f"{task.id}:1", user="UOUTSIDER"))
+        await eventually(lambda: slack.called("chat.postEphemeral"))
+        assert await jobs(redis) == []
+        await client.interactive(click("approve_draft", f"{task.id}:1", user="UREVIEWER"))
+        assert await eventually(lambda: jobs(redis)) == [f"{task.id}-render1"]
+        assert slack.called("usergroups.users.list")[0]["usergroup"] == "SREVIEWERS"

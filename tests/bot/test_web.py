@@ -204,7 +204,7 @@ async def test_worker_renders_and_uploads_into_the_thread(
     progress = [p for p in slack.called("chat.update") if p["ts"] == task.progress_ts]
     assert 2 <= len(progress) <= 60 and "%" in progress[-1]["text"] and "█" in progress[-1]["text"]
     replies = [p for p in slack.called("chat.postMessage") if p.get("thread_ts") == root_ts]
-    assert 1 <= len(replies) <= 4
+    assert replies and len(replies) <= 4  # a few milestones, not a stream
     assert root["channel"] == "C1"
 
 
