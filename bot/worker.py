@@ -13,7 +13,7 @@ from arq.connections import ArqRedis, RedisSettings
 from loguru import logger
 
 from bot import slack_ui as ui
-from bot.listeners import WORKER_TTL, WORKERS
+from bot.listeners import WORKER_TTL, WORKERS, close_review
 from bot.settings import Settings, load_settings
 from bot.slack_ops import make_client, post, update, upload
 from bot.tasks import Status, Task, TaskStore
@@ -78,34 +78,33 @@ async def _watch_cancel(redis: ArqRedis, task_id: str, token: CancelToken) -> No
         await asyncio.sleep(0.5)
 
 
-async def generate(ctx: dict[str, Any], task_id: str) -> str:
-    """Run one task start to finish; safe to run again (arq delivers at least once)."""
-    store: TaskStore = ctx["store"]
-    task = await store.get(task_id)
+async def _job(ctx: dict[str, Any], task_id: str, stage: str | None, feedback: str | None = None) -> str:
+    """Load the task and run `stage` (None: full or draft by its skip-review choice).
+
+    Safe to run again (arq delivers at least once): finished and cancelled tasks are left alone.
+    """
+    task = await ctx["store"].get(task_id)
     if task is None:
         return "missing"
     with logger.contextualize(task=task.id):
         if task.status in (Status.DELIVERED, Status.CANCELLED):
             return task.status.value
-        return await _run(ctx, task, "full" if task.skip_review else "draft")
+        return await _run(ctx, task, stage or ("full" if task.skip_review else "draft"), feedback)
+
+
+async def generate(ctx: dict[str, Any], task_id: str) -> str:
+    """A new task: the draft, then the render unless it waits for review."""
+    return await _job(ctx, task_id, None)
 
 
 async def revise(ctx: dict[str, Any], task_id: str, feedback: str) -> str:
     """A new draft revision from the reviewer's feedback."""
-    task = await ctx["store"].get(task_id)
-    if task is None or task.status in (Status.DELIVERED, Status.CANCELLED):
-        return "skipped"
-    with logger.contextualize(task=task.id):
-        return await _run(ctx, task, "draft", feedback)
+    return await _job(ctx, task_id, "draft", feedback)
 
 
 async def render_approved(ctx: dict[str, Any], task_id: str) -> str:
     """Render the approved revision."""
-    task = await ctx["store"].get(task_id)
-    if task is None or task.status in (Status.DELIVERED, Status.CANCELLED):
-        return "skipped"
-    with logger.contextualize(task=task.id):
-        return await _run(ctx, task, "render")
+    return await _job(ctx, task_id, "render")
 
 
 async def _post_review(ctx: dict[str, Any], task: Task, draft) -> str:
@@ -141,8 +140,7 @@ async def expire_drafts(ctx: dict[str, Any]) -> int:
         task.status, task.finished = Status.EXPIRED, time.time()
         await store.save(task)
         text, blocks = ui.expired_blocks(task, hours)
-        if task.review_ts:
-            await update(client, task.channel, task.review_ts, text, [ui._md(text)])
+        await close_review(client, task, text)
         await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
         await _mark_root(client, task)
         expired += 1
