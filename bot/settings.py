@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     result_ttl_days: float = _oma("result_ttl_days", default=7.0, gt=0)
     progress_interval: float = _oma("progress_interval", default=1.0, ge=0.0)
     upload_timeout: int = _oma("upload_timeout", default=300, ge=10)
+    shutdown_grace: int = _oma("shutdown_grace", default=20, ge=0)
 
     @field_validator("admins", "approvers", "allowed_channels", "allowed_users", mode="before")
     @classmethod

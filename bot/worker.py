@@ -10,6 +10,7 @@ from typing import Any
 
 from arq import cron
 from arq.connections import ArqRedis, RedisSettings
+from arq.constants import retry_key_prefix
 from loguru import logger
 
 from bot import slack_ui as ui
@@ -215,6 +216,7 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
         token.cancel()
         pump.cancel()
         watcher.cancel()
+        await asyncio.shield(_refund_try(ctx))
         raise
     except Cancelled:
         return await _finish(ctx, task, Status.CANCELLED, ":no_entry_sign: Cancelled.", pump, watcher)
@@ -255,6 +257,17 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
     await _mark_root(client, task)
     logger.info("delivered")
     return "delivered"
+
+
+async def _refund_try(ctx: dict[str, Any]) -> None:
+    """A deploy's SIGTERM is not the job's fault: give back the try arq counted for this run.
+
+    A SIGKILL never gets here, so a job that keeps crashing its worker still runs out of tries.
+    """
+    if ctx.get("job_id"):
+        key = retry_key_prefix + ctx["job_id"]
+        if int(await ctx["redis"].get(key) or 0) > 0:
+            await ctx["redis"].decr(key)
 
 
 async def _finish(ctx: dict, task: Task, status: Status, note: str | None, *helpers: asyncio.Task) -> str:
@@ -314,5 +327,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "max_jobs": settings.concurrency,
         "allow_abort_jobs": True,
         "health_check_interval": 30,
+        # SIGTERM: stop taking jobs, let the running one finish within the grace, then re-queue it.
+        "job_completion_wait": settings.shutdown_grace,
         "ctx": {"settings": settings},
     }

@@ -1,4 +1,4 @@
-"""A worker killed with SIGKILL mid-render: the next worker re-runs the job and delivers once."""
+"""Workers stopped mid-render (SIGKILL, SIGTERM): the job still runs to one delivery."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.bot.conftest import BOT_TOKEN, SECRET, SignedClient, submission
 from tests.bot.test_web import eventually
 
 
-def start_worker(slack_url: str, redis_url: str, tmp: Path) -> subprocess.Popen:
+def start_worker(slack_url: str, redis_url: str, tmp: Path, **extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "OMA_", "OPENAI_"))}
     env.update(
         {
@@ -29,6 +29,7 @@ def start_worker(slack_url: str, redis_url: str, tmp: Path) -> subprocess.Popen:
             "OMA_OUTPUT_DIR": str(tmp / "out"),
             "OMA_PROGRESS_INTERVAL": "0.2",
             "OMA_LOG_LEVEL": "WARNING",
+            **extra,
         }
     )
     return subprocess.Popen(
@@ -78,3 +79,58 @@ async def test_sigkill_mid_render_is_rerun_and_delivered_once(
     # The re-run resumed: narration and the pieces finished before the kill were reused, not redone.
     assert voices and all(p.stat().st_mtime_ns == t for p, t in voices.items())
     assert all(p.stat().st_mtime_ns == t for p, t in finished.items())
+
+
+async def _mid_render(web_client: SignedClient, slack, redis, redis_server, tmp: Path, view_id: str, **extra):
+    await web_client.interactive(submission(view_id=view_id, duration="60"))
+    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+    worker = start_worker(slack.url, redis_server.url, tmp, **extra)
+    await eventually(
+        lambda: any("Encoding" in u.get("text", "") for u in slack.called("chat.update")), within=90
+    )
+    return worker
+
+
+async def test_sigterm_past_the_grace_requeues_without_using_a_try(
+    web_client: SignedClient, slack, redis, redis_server, tmp_path: Path
+) -> None:
+    first = await _mid_render(
+        web_client, slack, redis, redis_server, tmp_path, "VTERM", OMA_SHUTDOWN_GRACE="0", OMA_MAX_TRIES="1"
+    )
+    try:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(20) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert not slack.called("files.completeUploadExternal")
+    # Back in the queue at once (no lease to wait out), and its one allowed try is still unused.
+    assert await redis.zscore("arq:queue", "vterm") is not None
+    assert int(await redis.get("arq:retry:vterm") or 0) == 0
+    second = start_worker(slack.url, redis_server.url, tmp_path, OMA_MAX_TRIES="1")
+    try:
+        await eventually(lambda: slack.called("files.completeUploadExternal"), within=60)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+    task = await TaskStore(redis).get("vterm")
+    assert task is not None and task.status is Status.DELIVERED and task.attempts == 2
+
+
+async def test_sigterm_within_the_grace_lets_the_job_finish(
+    web_client: SignedClient, slack, redis, redis_server, tmp_path: Path
+) -> None:
+    worker = await _mid_render(
+        web_client, slack, redis, redis_server, tmp_path, "VGRACE", OMA_SHUTDOWN_GRACE="120"
+    )
+    try:
+        worker.send_signal(signal.SIGTERM)
+        # The worker exits by itself once the job is done, well before the grace runs out.
+        assert worker.wait(110) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert len(slack.called("files.completeUploadExternal")) == 1
+    task = await TaskStore(redis).get("vgrace")
+    assert task is not None and task.status is Status.DELIVERED and task.attempts == 1
+    assert await redis.zscore("arq:queue", "vgrace") is None
