@@ -7,6 +7,7 @@ import asyncio
 from aiohttp import web
 from arq.worker import Worker
 from loguru import logger
+from redis.exceptions import RedisError
 
 from bot.logs import setup_logging
 from bot.settings import Settings, SettingsError
@@ -24,7 +25,7 @@ def run(command: str, settings: Settings) -> int:
         return 0
     if command == "worker":
         settings.require_slack()
-        Worker(**worker_settings(settings)).run()
+        run_worker(settings)
         return 0
     if command == "dev":
         settings.require_slack()
@@ -32,6 +33,23 @@ def run(command: str, settings: Settings) -> int:
 
         return asyncio.run(dev(settings))
     raise SettingsError(f"unknown command '{command}'")
+
+
+def run_worker(settings: Settings, pause: float = 5.0) -> None:
+    """Run the arq worker; when Redis stays away past the commands' own retries, start it again.
+
+    A deploy's SIGTERM ends the loop; losing Redis does not end the process.
+    """
+    stopped: list[object] = []
+    while not stopped:
+        worker = Worker(**worker_settings(settings))
+        worker.on_stop = stopped.append
+        try:
+            worker.run()
+            return
+        except (RedisError, OSError) as exc:
+            logger.error("lost Redis ({}); starting the worker again in {:.0f} s", exc, pause)
+        worker.loop.run_until_complete(asyncio.sleep(pause))
 
 
 async def serve_web(settings: Settings) -> None:

@@ -12,6 +12,11 @@ from arq import cron
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import retry_key_prefix
 from loguru import logger
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import slack_ui as ui
 from bot.listeners import WORKER_TTL, WORKERS, close_review
@@ -68,14 +73,21 @@ async def _pump(ctx: dict, task: Task, progress: Progress, interval: float) -> N
         await update(
             client, task.channel, task.progress_ts, ui.progress_text(progress.phase, state[0], progress.eta())
         )
-        await store.update(task.id, phase=progress.phase, percent=progress.percent)
+        try:
+            await store.update(task.id, phase=progress.phase, percent=progress.percent)
+        except RedisError as exc:
+            # Progress is a nicety: a long Redis outage must not stop the render itself.
+            logger.warning("progress not saved: {}", exc)
 
 
 async def _watch_cancel(redis: ArqRedis, task_id: str, token: CancelToken) -> None:
     while not token.cancelled:
-        if await redis.exists(f"oma:cancel:{task_id}"):
-            token.cancel()
-            return
+        try:
+            if await redis.exists(f"oma:cancel:{task_id}"):
+                token.cancel()
+                return
+        except RedisError as exc:
+            logger.warning("cancel check failed: {}", exc)
         await asyncio.sleep(0.5)
 
 
@@ -295,8 +307,12 @@ async def _mark_root(client, task: Task) -> None:
 
 async def _heartbeat(redis: ArqRedis, worker_id: str) -> None:
     while True:
-        await redis.zadd(WORKERS, {worker_id: time.time()})
-        await redis.zremrangebyscore(WORKERS, "-inf", time.time() - 10 * WORKER_TTL)
+        try:
+            await redis.zadd(WORKERS, {worker_id: time.time()})
+            await redis.zremrangebyscore(WORKERS, "-inf", time.time() - 10 * WORKER_TTL)
+        except RedisError as exc:
+            # Redis is away; /health shows no worker until it is back and this beats again.
+            logger.warning("heartbeat failed: {}", exc)
         await asyncio.sleep(WORKER_TTL / 3)
 
 
@@ -313,6 +329,15 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         ctx["heartbeat"].cancel()
 
 
+def redis_settings(url: str) -> RedisSettings:
+    """arq's connection settings; every command rides out a Redis restart of about 15 s."""
+    conf = RedisSettings.from_dsn(url)
+    conf.retry = Retry(ExponentialBackoff(cap=2.0, base=0.2), retries=10)
+    # redis-py's connect raises the bare OSError of a refused connection inside its retry loop.
+    conf.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
+    return conf
+
+
 def worker_settings(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for arq.Worker."""
     assert settings.redis_url
@@ -321,7 +346,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "cron_jobs": [cron(expire_drafts, second=0, run_at_startup=False)],
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "redis_settings": redis_settings(settings.redis_url),
         "job_timeout": settings.job_timeout,
         "max_tries": settings.max_tries,
         "max_jobs": settings.concurrency,

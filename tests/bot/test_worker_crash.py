@@ -15,7 +15,9 @@ from tests.bot.conftest import BOT_TOKEN, SECRET, SignedClient, submission
 from tests.bot.test_web import eventually
 
 
-def start_worker(slack_url: str, redis_url: str, tmp: Path, **extra: str) -> subprocess.Popen:
+def start_worker(
+    slack_url: str, redis_url: str, tmp: Path, log: Path | None = None, **extra: str
+) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "OMA_", "OPENAI_"))}
     env.update(
         {
@@ -29,6 +31,7 @@ def start_worker(slack_url: str, redis_url: str, tmp: Path, **extra: str) -> sub
             "OMA_OUTPUT_DIR": str(tmp / "out"),
             "OMA_PROGRESS_INTERVAL": "0.2",
             "OMA_LOG_LEVEL": "WARNING",
+            "OMA_LOG_FORMAT": "text",
             **extra,
         }
     )
@@ -37,7 +40,7 @@ def start_worker(slack_url: str, redis_url: str, tmp: Path, **extra: str) -> sub
         env=env,
         cwd=tmp,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("w") if log else subprocess.DEVNULL,
     )
 
 
