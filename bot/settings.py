@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     progress_interval: float = _oma("progress_interval", default=1.0, ge=0.0)
     upload_timeout: int = _oma("upload_timeout", default=300, ge=10)
     shutdown_grace: int = _oma("shutdown_grace", default=20, ge=0)
+    disk_limit_mb: int = _oma("disk_limit_mb", default=10240, ge=1)
 
     @field_validator("admins", "approvers", "allowed_channels", "allowed_users", mode="before")
     @classmethod

@@ -111,13 +111,13 @@ class TaskStore:
         return Draft.model_validate_json(raw) if raw else None
 
     async def for_user(self, user: str, limit: int = 10) -> list[Task]:
-        return await self._load(await self.redis.zrevrange(f"{PREFIX}:user:{user}", 0, limit - 1))
+        return await self.many(await self.redis.zrevrange(f"{PREFIX}:user:{user}", 0, limit - 1))
 
     async def recent(self, limit: int = 500) -> list[Task]:
-        return await self._load(await self.redis.zrevrange(f"{PREFIX}:tasks", 0, limit - 1))
+        return await self.many(await self.redis.zrevrange(f"{PREFIX}:tasks", 0, limit - 1))
 
-    async def _load(self, ids: list) -> list[Task]:
-        # One round trip for all records: /video stats reads hundreds.
+    async def many(self, ids: list) -> list[Task]:
+        """The records that still exist for `ids`, in one round trip (/video stats reads hundreds)."""
         if not ids:
             return []
         names = [i.decode() if isinstance(i, bytes) else i for i in ids]

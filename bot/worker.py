@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import slack_ui as ui
+from bot.housekeeping import remove, sweep, task_folder
 from bot.listeners import WORKER_TTL, WORKERS, close_review
 from bot.settings import Settings, load_settings
 from bot.slack_ops import make_client, post, update, upload
@@ -144,7 +145,8 @@ async def _post_review(ctx: dict[str, Any], task: Task, draft) -> str:
 async def expire_drafts(ctx: dict[str, Any]) -> int:
     """Cron: drafts nobody reviewed within OMA_DRAFT_TTL_HOURS get a note and a Restart button."""
     store: TaskStore = ctx["store"]
-    hours = ctx["settings"].draft_ttl_hours
+    settings: Settings = ctx["settings"]
+    hours = settings.draft_ttl_hours
     client = ctx["slack"]
     expired = 0
     for task in await store.recent():
@@ -156,8 +158,22 @@ async def expire_drafts(ctx: dict[str, Any]) -> int:
         await close_review(client, task, text)
         await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
         await _mark_root(client, task)
+        remove(settings.work_dir / task.id)
         expired += 1
     return expired
+
+
+async def housekeep(ctx: dict[str, Any]) -> int:
+    """Cron: stale working folders, expired results, and the disk bound; returns files removed."""
+    settings: Settings = ctx["settings"]
+    swept = await sweep(
+        ctx["store"],
+        settings.work_dir,
+        settings.output_dir,
+        settings.disk_limit_mb << 20,
+        settings.result_ttl_days * 86400,
+    )
+    return len(swept.removed)
 
 
 async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None = None) -> str:
@@ -181,7 +197,9 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
     pump = asyncio.create_task(_pump(ctx, task, progress, settings.progress_interval))
     watcher = asyncio.create_task(_watch_cancel(ctx["redis"], task.id, token))
     loop = asyncio.get_running_loop()
-    config = settings.pipeline_config().model_copy(update={"work_dir": settings.work_dir / task.id})
+    config = settings.pipeline_config().model_copy(
+        update={"work_dir": task_folder(settings.work_dir, task.id)}
+    )
     out = settings.output_dir / f"{task.id}.mp4"
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -231,6 +249,7 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
         await asyncio.shield(_refund_try(ctx))
         raise
     except Cancelled:
+        remove(config.work_dir)
         return await _finish(ctx, task, Status.CANCELLED, ":no_entry_sign: Cancelled.", pump, watcher)
     except PipelineError as exc:
         logger.warning("pipeline failed in {}: {}", exc.agent, exc.user_message)
@@ -265,6 +284,8 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
         )
     task.status, task.finished, task.percent = Status.DELIVERED, time.time(), 100
     await store.save(task)
+    # The video is in Slack and the draft in Redis: a later revision can rebuild the rest.
+    remove(config.work_dir)
     await update(client, task.channel, task.progress_ts, ui.progress_text("upload", 100, None))
     await _mark_root(client, task)
     logger.info("delivered")
@@ -343,7 +364,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
     assert settings.redis_url
     return {
         "functions": [generate, revise, render_approved],
-        "cron_jobs": [cron(expire_drafts, second=0, run_at_startup=False)],
+        "cron_jobs": [
+            cron(expire_drafts, second=0, run_at_startup=False),
+            cron(housekeep, minute=set(range(0, 60, 10)), second=30, run_at_startup=True),
+        ],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": redis_settings(settings.redis_url),

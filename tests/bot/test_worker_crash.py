@@ -67,10 +67,21 @@ async def test_sigkill_mid_render_is_rerun_and_delivered_once(
         if not p.name.startswith(".tmp-")  # a killed ffmpeg's partial output is not finished
     }
     voices = {p: p.stat().st_mtime_ns for p in (tmp_path / "work" / "vkill").rglob("voice/*.wav")}
+    updates_before = len(slack.called("chat.update"))
     second = start_worker(slack.url, redis_server.url, tmp_path)
     try:
         # arq's in-progress lease is the job timeout + 10 s; then the job runs again.
-        await eventually(lambda: slack.called("files.completeUploadExternal"), within=120)
+        await eventually(
+            lambda: any(
+                "Encoding" in u.get("text", "") for u in slack.called("chat.update")[updates_before:]
+            ),
+            within=120,
+        )
+        # The re-run resumed: narration and the pieces finished before the kill were reused, not
+        # redone. (Checked now: the working folder goes once the video is delivered.)
+        assert voices and all(p.stat().st_mtime_ns == t for p, t in voices.items())
+        assert all(p.stat().st_mtime_ns == t for p, t in finished.items())
+        await eventually(lambda: slack.called("files.completeUploadExternal"), within=60)
         await asyncio.sleep(1)
     finally:
         second.send_signal(signal.SIGTERM)
@@ -79,9 +90,6 @@ async def test_sigkill_mid_render_is_rerun_and_delivered_once(
     assert len(slack.called("files.completeUploadExternal")) == 1
     task = await TaskStore(redis).get("vkill")
     assert task is not None and task.status is Status.DELIVERED and task.attempts == 2
-    # The re-run resumed: narration and the pieces finished before the kill were reused, not redone.
-    assert voices and all(p.stat().st_mtime_ns == t for p, t in voices.items())
-    assert all(p.stat().st_mtime_ns == t for p, t in finished.items())
 
 
 async def _mid_render(web_client: SignedClient, slack, redis, redis_server, tmp: Path, view_id: str, **extra):
