@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,8 +38,12 @@ class WorkDir:
 
     @contextmanager
     def writing(self, final: Path) -> Iterator[Path]:
-        """Yield a temporary path; rename it to `final` only if the block succeeds."""
-        tmp = final.with_name(f".tmp-{os.getpid()}-{final.name}")
+        """Yield a temporary path; rename it to `final` only if the block succeeds.
+
+        The name is unique per writer: two threads may build the same content at once (two
+        identical scenes), and the later rename then just replaces equal bytes.
+        """
+        tmp = final.with_name(f".tmp-{uuid.uuid4().hex[:12]}-{final.name}")
         try:
             yield tmp
             tmp.replace(final)

@@ -177,11 +177,17 @@ class Editor:
         tail = "format=yuv420p"
         if ass:
             sub = self.work.path("captions", key, ".ass")
-            sub.write_text(ass, encoding="utf-8")
+            with self.work.writing(sub) as tmp_sub:
+                tmp_sub.write_text(ass, encoding="utf-8")
             tail = f"ass={sub.relative_to(self.work.root)}:fontsdir=fonts,{tail}"
         graph.append(f"[{last}]{tail}[v]")
-        rel_out = out.relative_to(self.work.root)
-        tmp = rel_out.with_name(f".tmp-{rel_out.name}")
+        with self.work.writing(out) as tmp:
+            self._encode(inputs, graph, piece.frames, tmp.relative_to(self.work.root), on_frame)
+        self.rendered += 1
+        return out
+
+    def _encode(self, inputs: list[str], graph: list[str], frames: int, tmp: Path, on_frame) -> None:
+        fps = self.fps
         args = [
             *inputs,
             "-filter_complex",
@@ -189,7 +195,7 @@ class Editor:
             "-map",
             "[v]",
             "-frames:v",
-            str(piece.frames),
+            str(frames),
             "-r",
             str(fps),
             "-g",
@@ -199,13 +205,8 @@ class Editor:
             ENCODER_THREADS,
             str(tmp),
         ]
-        try:
-            run_ffmpeg(args, cancel=self.cancel, on_frame=on_frame, cwd=self.work.root)
-            (self.work.root / tmp).replace(out)
-        finally:
-            (self.work.root / tmp).unlink(missing_ok=True)
-        self.rendered += 1
-        return out
+        # Relative paths inside the working folder keep ffmpeg's filter arguments free of escaping.
+        run_ffmpeg(args, cancel=self.cancel, on_frame=on_frame, cwd=self.work.root)
 
     def render(
         self,
