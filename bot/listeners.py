@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from arq.connections import ArqRedis
@@ -19,7 +20,7 @@ from bot import slack_ui as ui
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.slack_ops import CANNOT_POST, error_code, post
-from bot.tasks import ACTIVE, Status, Task, TaskStore
+from bot.tasks import ACTIVE, Status, Task, TaskStore, TaskSummary
 from pipeline.briefing import BriefingError, parse_briefing
 
 REDIS_DOWN = (
@@ -28,12 +29,18 @@ REDIS_DOWN = (
 JOB = "generate"
 
 
+# /video stats adds up hundreds of records; under load, one sum every few seconds is plenty.
+TOTALS_TTL = 5.0
+
+
 @dataclass
 class Deps:
     settings: Settings
     redis: ArqRedis
     store: TaskStore
     limiter: RateLimiter
+    totals: tuple[float, dict[str, Any]] | None = None
+    totals_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 async def enqueue(deps: Deps, task: Task, job_id: str) -> bool:
@@ -42,7 +49,19 @@ async def enqueue(deps: Deps, task: Task, job_id: str) -> bool:
 
 
 async def queue_stats(deps: Deps) -> dict[str, Any]:
-    tasks = await deps.store.recent()
+    """Tasks by status, median generation time and cost (at most TOTALS_TTL old), and the live
+    queue depth and worker count."""
+    async with deps.totals_lock:  # concurrent callers share one computation
+        if deps.totals is None or time.monotonic() - deps.totals[0] > TOTALS_TTL:
+            deps.totals = (time.monotonic(), _totals(await deps.store.summaries()))
+    return {
+        **deps.totals[1],
+        "queue_depth": await deps.redis.zcard("arq:queue"),
+        "workers": await live_workers(deps.redis),
+    }
+
+
+def _totals(tasks: list[TaskSummary]) -> dict[str, Any]:
     by_status: dict[str, int] = {}
     for t in tasks:
         by_status[t.status.value] = by_status.get(t.status.value, 0) + 1
@@ -51,8 +70,6 @@ async def queue_stats(deps: Deps) -> dict[str, Any]:
         "by_status": by_status,
         "median_seconds": statistics.median(times) if times else None,
         "total_cost": sum(t.cost_usd for t in tasks),
-        "queue_depth": await deps.redis.zcard("arq:queue"),
-        "workers": await live_workers(deps.redis),
     }
 
 

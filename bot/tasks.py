@@ -66,6 +66,14 @@ class Task(BaseModel):
     approved_by: str | None = None
 
 
+class TaskSummary(BaseModel):
+    """The fields /video stats adds up; parsing skips the rest of the record (the briefing)."""
+
+    status: Status
+    generation_seconds: float | None = None
+    cost_usd: float = 0.0
+
+
 class TaskStore:
     """CRUD for Task records plus the indexes /video list and /video stats need."""
 
@@ -116,10 +124,17 @@ class TaskStore:
     async def recent(self, limit: int = 500) -> list[Task]:
         return await self.many(await self.redis.zrevrange(f"{PREFIX}:tasks", 0, limit - 1))
 
+    async def summaries(self, limit: int = 500) -> list[TaskSummary]:
+        """Status, time and cost of the most recent tasks, for /video stats."""
+        ids = await self.redis.zrevrange(f"{PREFIX}:tasks", 0, limit - 1)
+        return [TaskSummary.model_validate_json(raw) for raw in await self._raw(ids)]
+
     async def many(self, ids: list) -> list[Task]:
-        """The records that still exist for `ids`, in one round trip (/video stats reads hundreds)."""
+        """The records that still exist for `ids`, in one round trip."""
+        return [Task.model_validate_json(raw) for raw in await self._raw(ids)]
+
+    async def _raw(self, ids: list) -> list[bytes]:
         if not ids:
             return []
         names = [i.decode() if isinstance(i, bytes) else i for i in ids]
-        raws = await self.redis.mget([self.key(n) for n in names])
-        return [Task.model_validate_json(raw) for raw in raws if raw]
+        return [raw for raw in await self.redis.mget([self.key(n) for n in names]) if raw]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -54,9 +54,10 @@ FIELD_LABELS = {
 }
 
 
-def _is_control(ch: str) -> bool:
-    # Newlines and tabs are ordinary in a description; other C0/C1 controls are not.
-    return unicodedata.category(ch) == "Cc" and ch not in "\n\t\r"
+# Unicode's Cc category (C0 and C1 controls) but for tab, newline and carriage return, which are
+# ordinary in a description. A regex: stored tasks are re-validated on every /video stats.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE_BREAKS = re.compile("[\n\r\t]")
 
 
 def _clean_text(label: str, lo: int, hi: int, *, multiline: bool):
@@ -66,7 +67,7 @@ def _clean_text(label: str, lo: int, hi: int, *, multiline: bool):
         text = value.strip()
         if not text:
             raise ValueError(f"{label} cannot be empty or only spaces")
-        if any(_is_control(ch) for ch in text) or (not multiline and any(c in text for c in "\n\r\t")):
+        if _CONTROL.search(text) or (not multiline and _LINE_BREAKS.search(text)):
             raise ValueError(f"{label} cannot contain control characters")
         if len(text) < lo:
             raise ValueError(f"{label} must be at least {lo} characters (it has {len(text)})")
@@ -78,14 +79,14 @@ def _clean_text(label: str, lo: int, hi: int, *, multiline: bool):
 
 
 def _choice(enum: type[StrEnum], label: str):
+    members = {m.value: m for m in enum}
+
     def check(value: object) -> object:
         if isinstance(value, str):
-            key = value.strip().lower()
-            for member in enum:
-                if key == member.value:
-                    return member
-            options = ", ".join(m.value for m in enum)
-            raise ValueError(f"{label} must be one of: {options}")
+            member = members.get(value.strip().lower())
+            if member is None:
+                raise ValueError(f"{label} must be one of: {', '.join(members)}")
+            return member
         return value
 
     return BeforeValidator(check)
