@@ -6,6 +6,7 @@ import asyncio
 import time
 from importlib.metadata import PackageNotFoundError, version
 
+import aiohttp
 from aiohttp import web
 from arq.connections import ArqRedis
 from redis.asyncio import ConnectionPool
@@ -66,9 +67,17 @@ def create_app(*, settings: Settings) -> web.Application:
     app.router.add_get("/ping", ping)
     app.router.add_get("/metrics", metrics)
 
+    async def open_slack(_app: web.Application) -> None:
+        # One HTTP session for every Web API call: without it slack-sdk opens (and, against
+        # Slack, TLS-handshakes) a new connection per call. Bolt's per-request clients share it.
+        app[BOLT].client.session = aiohttp.ClientSession()
+
     async def close(_app: web.Application) -> None:
         await redis.aclose()
+        if app[BOLT].client.session is not None:
+            await app[BOLT].client.session.close()
 
+    app.on_startup.append(open_slack)
     app.on_cleanup.append(close)
     return app
 

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from arq import cron
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import retry_key_prefix
@@ -342,12 +343,15 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["settings"] = settings
     ctx["store"] = TaskStore(ctx["redis"], int(settings.result_ttl_days * 86400))
     ctx["slack"] = make_client(settings, timeout=settings.upload_timeout)
+    ctx["slack"].session = aiohttp.ClientSession()  # reuse connections across a job's many calls
     ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], uuid.uuid4().hex[:8]))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
     if "heartbeat" in ctx:
         ctx["heartbeat"].cancel()
+    if "slack" in ctx:
+        await ctx["slack"].session.close()
 
 
 def redis_settings(url: str) -> RedisSettings:
