@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+from redis.asyncio import Redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -62,6 +63,14 @@ class Stack:
         return await asyncio.create_subprocess_exec(
             *pin, sys.executable, "-m", "bot", "worker", env=self.env(**extra), stderr=log.open("w"), cwd=ROOT
         )
+
+    @asynccontextmanager
+    async def redis_client(self) -> AsyncIterator[Redis]:
+        client = Redis.from_url(self.redis.url)
+        try:
+            yield client
+        finally:
+            await client.aclose()
 
     def errors_logged(self, *logs: Path) -> list[str]:
         return [

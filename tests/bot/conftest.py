@@ -101,6 +101,20 @@ class SignedClient:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.raw(body, self.sign(body))
 
+    async def event(self, event: dict, event_id: str = "Ev1") -> aiohttp.ClientResponse:
+        """An Events API callback carrying `event`, as JSON like Slack sends it."""
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "event_id": event_id,
+                "event_time": 1,
+                "event": event,
+            }
+        )
+        return await self.raw(body, {**self.sign(body), "Content-Type": "application/json"})
+
     async def get(self, path: str) -> aiohttp.ClientResponse:
         resp = await self.session.get(self.base + path)
         await resp.read()
@@ -165,4 +179,25 @@ def submission(
             "state": {"values": values},
             "hash": "h",
         },
+    }
+
+
+def click(action: str, value: str, user: str = "U1") -> dict:
+    """A block_actions payload for one button press, as Slack sends it."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "trig-click",
+        "channel": {"id": "C1"},
+        "container": {"type": "message"},
+        "message": {
+            "ts": "1.1",
+            "blocks": [
+                {"type": "section", "text": {"type": "mrkdwn", "text": "draft"}},
+                {"type": "actions", "elements": []},
+            ],
+        },
+        "actions": [{"action_id": action, "block_id": "b", "value": value, "type": "button"}],
     }

@@ -9,7 +9,7 @@ from arq.worker import Worker
 
 from bot.tasks import Status, TaskStore
 from bot.worker import worker_settings
-from tests.bot.conftest import SignedClient, serve, submission
+from tests.bot.conftest import SignedClient, click, serve, submission
 from tests.bot.test_web import eventually
 from tests.media import probe
 
@@ -18,26 +18,6 @@ async def run_jobs(settings) -> None:
     worker = Worker(**{**worker_settings(settings), "burst": True, "poll_delay": 0.1})
     await worker.main()
     await worker.close()
-
-
-def click(action: str, value: str, user: str = "U1") -> dict:
-    return {
-        "type": "block_actions",
-        "user": {"id": user},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "trig-click",
-        "channel": {"id": "C1"},
-        "container": {"type": "message"},
-        "message": {
-            "ts": "1.1",
-            "blocks": [
-                {"type": "section", "text": {"type": "mrkdwn", "text": "draft"}},
-                {"type": "actions", "elements": []},
-            ],
-        },
-        "actions": [{"action_id": action, "block_id": "b", "value": value, "type": "button"}],
-    }
 
 
 async def drafted(web_client: SignedClient, redis, settings, view_id: str = "VREV"):
@@ -131,24 +111,10 @@ async def test_thread_reply_counts_as_feedback_and_bots_are_ignored(
     task = await drafted(web_client, redis, settings)
 
     async def event(**fields) -> None:
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "team_id": "T1",
-                "api_app_id": "A1",
-                "event_id": "Ev1",
-                "event_time": 1,
-                "event": {
-                    "type": "message",
-                    "channel": "C1",
-                    "ts": "9.9",
-                    "thread_ts": task.root_ts,
-                    **fields,
-                },
-            }
+        resp = await web_client.event(
+            {"type": "message", "channel": "C1", "ts": "9.9", "thread_ts": task.root_ts, **fields}
         )
-        headers = {**web_client.sign(body), "Content-Type": "application/json"}
-        assert (await web_client.raw(body, headers)).status == 200
+        assert resp.status == 200
 
     await event(user="UBOT", bot_id="B1", text="I am the bot talking")
     await event(user="U1", subtype="message_changed", text="an edit")
