@@ -55,7 +55,7 @@ FIELD_LABELS = {
 
 
 # Unicode's Cc category (C0 and C1 controls) but for tab, newline and carriage return, which are
-# ordinary in a description. A regex: stored tasks are re-validated on every /video stats.
+# ordinary in a description. A regex, because every stored task is re-validated when read.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile("[\n\r\t]")
 

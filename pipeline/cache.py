@@ -53,6 +53,3 @@ class WorkDir:
     def clean_temporaries(self) -> None:
         for tmp in self.root.rglob(".tmp-*"):
             shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
