@@ -246,7 +246,9 @@ def on_retry(deps: Deps):
         # One retry per failed attempt, however many clicks arrive.
         if not await deps.redis.set(f"oma:retry:{task.id}:{task.attempts}", user, nx=True, ex=86400):
             return
-        task = await deps.store.update(task.id, status=Status.QUEUED, error=None)
+        # A failed run is repeated as it was; an expired draft starts over.
+        fresh = {"stage": "", "feedback": None} if task.status is Status.EXPIRED else {}
+        task = await deps.store.update(task.id, status=Status.QUEUED, error=None, **fresh)
         assert task is not None
         if task.root_ts is None:
             await start_task(deps, client, task)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -33,6 +35,19 @@ def make_client(settings: Settings, timeout: int = 30) -> AsyncWebClient:
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
         ],
     )
+
+
+# What a Slack call raises once its retries are spent: an API error, or no answer at all.
+SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError)
+
+
+def describe(exc: BaseException) -> str:
+    """A short, secret-free reason for a failed Slack call, for logs and the thread."""
+    if not isinstance(exc, SlackApiError):
+        return "no answer from Slack"
+    code = error_code(exc)
+    status = exc.response.status_code if exc.response is not None else 200
+    return f"HTTP {status}" if code == "unknown_error" and status >= 400 else code
 
 
 def error_code(exc: SlackApiError) -> str:

@@ -178,7 +178,8 @@ def delivered_text(task: Task) -> str:
 
 
 def failure_blocks(task: Task) -> tuple[str, Blocks]:
-    text = f":x: The video could not be made: {task.error or 'an unexpected error'}"
+    reason = (task.error or "an unexpected error").rstrip(".")
+    text = f":x: The video did not get finished: {reason}."
     blocks: Blocks = [_md(text)]
     if task.retryable or task.status is Status.FAILED:
         blocks.append(

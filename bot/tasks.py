@@ -64,6 +64,9 @@ class Task(BaseModel):
     revision: int = 0
     review_ts: str | None = None
     approved_by: str | None = None
+    # The last run's stage and feedback, so that Retry repeats exactly what failed.
+    stage: str = ""
+    feedback: str | None = None
 
 
 class TaskSummary(BaseModel):

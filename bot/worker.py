@@ -23,7 +23,7 @@ from bot import slack_ui as ui
 from bot.housekeeping import remove, sweep, task_folder
 from bot.listeners import WORKER_TTL, WORKERS, close_review
 from bot.settings import Settings, load_settings
-from bot.slack_ops import make_client, post, update, upload
+from bot.slack_ops import SLACK_FAILURES, describe, make_client, post, update, upload
 from bot.tasks import Status, Task, TaskStore
 from pipeline import Cancelled, CancelToken, PipelineError, make_draft, render
 
@@ -70,11 +70,11 @@ async def _pump(ctx: dict, task: Task, progress: Progress, interval: float) -> N
         state = (progress.percent, progress.phase)
         if state == last or task.progress_ts is None:
             continue
+        # Coalescing: whatever is newest when Slack is ready is what we send; a failed update
+        # (429s past the retries, an outage) is simply superseded by the next one.
+        if not await _show(client, task, ui.progress_text(progress.phase, state[0], progress.eta())):
+            continue
         last = state
-        # Coalescing: whatever is newest when Slack is ready is what we send.
-        await update(
-            client, task.channel, task.progress_ts, ui.progress_text(progress.phase, state[0], progress.eta())
-        )
         try:
             await store.update(task.id, phase=progress.phase, percent=progress.percent)
         except RedisError as exc:
@@ -104,7 +104,9 @@ async def _job(ctx: dict[str, Any], task_id: str, stage: str | None, feedback: s
     with logger.contextualize(task=task.id):
         if task.status in (Status.DELIVERED, Status.CANCELLED):
             return task.status.value
-        return await _run(ctx, task, stage or ("full" if task.skip_review else "draft"), feedback)
+        if stage is None:  # a new task, or Retry: the stage that failed, with its feedback
+            stage, feedback = task.stage or ("full" if task.skip_review else "draft"), task.feedback
+        return await _run(ctx, task, stage, feedback)
 
 
 async def generate(ctx: dict[str, Any], task_id: str) -> str:
@@ -138,7 +140,7 @@ async def _post_review(ctx: dict[str, Any], task: Task, draft) -> str:
     task.review_ts = await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
     task.status, task.phase, task.percent = Status.AWAITING_REVIEW, "storyboard", 30
     await store.save(task)
-    await update(client, task.channel, task.progress_ts, ":eyes: Draft ready: review it below.")
+    await _show(client, task, ":eyes: Draft ready: review it below.")
     await _mark_root(client, task)
     return "awaiting_review"
 
@@ -188,6 +190,7 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
         time.time(),
         None,
     )
+    task.stage, task.feedback = stage, feedback
     text = ui.progress_text("script", 0, None)
     if task.progress_ts is None:
         task.progress_ts = await post(client, task.channel, text, thread_ts=task.root_ts)
@@ -269,15 +272,24 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
         task.duration, task.size_bytes, task.cost_usd = result.duration, result.size_bytes, result.cost_usd
         task.generation_seconds, task.video_path = round(time.monotonic() - started, 1), str(result.path)
         await store.save(task)
-        await update(client, task.channel, task.progress_ts, ui.progress_text("upload", 95, None))
-        task.file_id = await upload(
-            client,
-            task.channel,
-            task.root_ts,
-            Path(result.path),
-            task.briefing.title,
-            ui.delivered_text(task),
-        )
+        try:
+            await _show(client, task, ui.progress_text("upload", 95, None))
+            task.file_id = await upload(
+                client,
+                task.channel,
+                task.root_ts,
+                Path(result.path),
+                task.briefing.title,
+                ui.delivered_text(task),
+            )
+        except SLACK_FAILURES as exc:
+            # Not delivered until Slack has the file; the render is cached, so Retry is quick.
+            logger.warning("upload failed: {}", describe(exc))
+            task.error = (
+                f"Slack did not take the upload ({describe(exc)}); the video is made, and Retry sends it"
+            )
+            task.retryable = True
+            return await _finish(ctx, task, Status.FAILED, None)
         task.delivered_revision = task.revision
         await store.save(task)
         await post(
@@ -287,7 +299,7 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
     await store.save(task)
     # The video is in Slack and the draft in Redis: a later revision can rebuild the rest.
     remove(config.work_dir)
-    await update(client, task.channel, task.progress_ts, ui.progress_text("upload", 100, None))
+    await _show(client, task, ui.progress_text("upload", 100, None))
     await _mark_root(client, task)
     logger.info("delivered")
     return "delivered"
@@ -312,19 +324,36 @@ async def _finish(ctx: dict, task: Task, status: Status, note: str | None, *help
         update={"status": status, "finished": time.time(), "error": task.error, "retryable": task.retryable}
     )
     await store.save(task)
-    if note is None:
-        text, blocks = ui.failure_blocks(task)
+    text, blocks = ui.failure_blocks(task) if note is None else (note, None)
+    try:
         await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
-    else:
-        await post(client, task.channel, note, thread_ts=task.root_ts)
+    except SLACK_FAILURES as exc:
+        # Slack itself is failing: the record keeps the reason for /video status and Retry.
+        logger.warning("could not report {} in the thread: {}", status.value, describe(exc))
     await _mark_root(client, task)
     return status.value
 
 
 async def _mark_root(client, task: Task) -> None:
+    """Show the task's status on the root message; cosmetic, so a Slack failure is only logged."""
     if task.root_ts:
         text, blocks = ui.root_message(task)
-        await update(client, task.channel, task.root_ts, text, blocks)
+        try:
+            await update(client, task.channel, task.root_ts, text, blocks)
+        except SLACK_FAILURES as exc:
+            logger.warning("root message update failed: {}", describe(exc))
+
+
+async def _show(client, task: Task, text: str) -> bool:
+    """Put `text` in the thread's progress message; cosmetic, so a Slack failure is only logged."""
+    if task.progress_ts is None:
+        return False
+    try:
+        await update(client, task.channel, task.progress_ts, text)
+    except SLACK_FAILURES as exc:
+        logger.warning("progress update failed: {}", describe(exc))
+        return False
+    return True
 
 
 async def _heartbeat(redis: ArqRedis, worker_id: str) -> None:

@@ -225,7 +225,7 @@ async def test_failure_says_why_and_retry_requeues_once(
     await worker.close()
     task = await TaskStore(redis).get("vfail")
     assert task is not None and task.status is Status.FAILED and "OpenAI could not be reached" in task.error
-    failure = [p for p in slack.called("chat.postMessage") if "could not be made" in p["text"]]
+    failure = [p for p in slack.called("chat.postMessage") if "did not get finished" in p["text"]]
     assert failure and failure[0]["thread_ts"] == task.root_ts
     assert "sk-test" not in json.dumps(slack.calls)
     click = {
