@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.bot.conftest import BOT_TOKEN, SECRET, submission
+from tests.bot.test_socket_mode import APP_TOKEN
 from tests.conftest import free_port
 from tests.media import probe
 
 
 class Dev:
-    def __init__(self, folder: Path, slack_url: str, token: str = BOT_TOKEN) -> None:
+    def __init__(self, folder: Path, slack_url: str, token: str = BOT_TOKEN, **extra: str) -> None:
         self.port = free_port()
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "OMA_", "OPENAI_"))
@@ -33,6 +34,7 @@ class Dev:
                 "OMA_VIDEO_HEIGHT": "240",
                 "OMA_ENV": "development",
                 "OMA_PROGRESS_INTERVAL": "0.2",
+                **extra,
             }
         )
         self.proc = subprocess.Popen(
@@ -128,3 +130,17 @@ def test_wrong_token_is_one_plain_sentence(tmp_path: Path, slack, token: str) ->
     assert dev.proc.returncode != 0
     assert "SLACK_BOT_TOKEN" in out and "manifest.yml" in out
     assert "Traceback" not in out and token not in out
+
+
+def test_dev_in_socket_mode_takes_requests_over_the_websocket(tmp_path: Path, slack) -> None:
+    dev = Dev(tmp_path, slack.url, SLACK_APP_TOKEN=APP_TOKEN)
+    try:
+        dev.wait_ready()
+        wait_for(lambda: slack.sockets, 30)
+        envelope = slack.push("interactive", submission(view_id="VDEVSOCK"))
+        assert wait_for(lambda: slack.acked(envelope), 10)
+        done = wait_for(lambda: slack.answered("files.completeUploadExternal"), 120)
+    finally:
+        out = dev.stop()
+    assert len(done) == 1 and "OMA dev: Socket Mode" in out
+    assert APP_TOKEN not in out and BOT_TOKEN not in out

@@ -13,7 +13,7 @@ from bot.embedded_redis import EmbeddedRedis
 from bot.tasks import Status, TaskStore
 from tests.bot.conftest import serve, submission
 from tests.bot.test_web import eventually
-from tests.bot.test_worker_crash import start_worker
+from tests.bot.test_worker_crash import start_bot
 
 
 async def _outage(server: EmbeddedRedis, seconds: float) -> None:
@@ -28,7 +28,7 @@ async def test_worker_survives_redis_restarts_idle_and_mid_render(settings, slac
     settings = settings.model_copy(update={"redis_url": server.url})
     redis = Redis.from_url(server.url)
     log = tmp_path / "worker.log"
-    worker = start_worker(slack.url, server.url, tmp_path, log)
+    worker = start_bot(slack.url, server.url, tmp_path, log)
     try:
         async with serve(settings) as client:
             await eventually(lambda: redis.zcard("oma:workers"), within=30)

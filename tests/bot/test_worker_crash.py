@@ -15,9 +15,10 @@ from tests.bot.conftest import BOT_TOKEN, SECRET, SignedClient, submission
 from tests.bot.test_web import eventually
 
 
-def start_worker(
-    slack_url: str, redis_url: str, tmp: Path, log: Path | None = None, **extra: str
+def start_bot(
+    slack_url: str, redis_url: str, tmp: Path, log: Path | None = None, command: str = "worker", **extra: str
 ) -> subprocess.Popen:
+    """`python -m bot <command>` as its own process, set up for the emulator and `redis_url`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "OMA_", "OPENAI_"))}
     env.update(
         {
@@ -36,7 +37,7 @@ def start_worker(
         }
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "worker"],
+        [sys.executable, "-m", "bot", command],
         env=env,
         cwd=tmp,
         stdout=subprocess.DEVNULL,
@@ -49,7 +50,7 @@ async def test_sigkill_mid_render_is_rerun_and_delivered_once(
 ) -> None:
     await web_client.interactive(submission(view_id="VKILL", duration="90"))
     await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-    first = start_worker(slack.url, redis_server.url, tmp_path)
+    first = start_bot(slack.url, redis_server.url, tmp_path)
     try:
         await eventually(
             lambda: any("Encoding" in u.get("text", "") for u in slack.called("chat.update")), within=90
@@ -68,7 +69,7 @@ async def test_sigkill_mid_render_is_rerun_and_delivered_once(
     }
     voices = {p: p.stat().st_mtime_ns for p in (tmp_path / "work" / "vkill").rglob("voice/*.wav")}
     updates_before = len(slack.called("chat.update"))
-    second = start_worker(slack.url, redis_server.url, tmp_path)
+    second = start_bot(slack.url, redis_server.url, tmp_path)
     try:
         # arq's in-progress lease is the job timeout + 10 s; then the job runs again.
         await eventually(
@@ -95,7 +96,7 @@ async def test_sigkill_mid_render_is_rerun_and_delivered_once(
 async def _mid_render(web_client: SignedClient, slack, redis, redis_server, tmp: Path, view_id: str, **extra):
     await web_client.interactive(submission(view_id=view_id, duration="60"))
     await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-    worker = start_worker(slack.url, redis_server.url, tmp, **extra)
+    worker = start_bot(slack.url, redis_server.url, tmp, **extra)
     await eventually(
         lambda: any("Encoding" in u.get("text", "") for u in slack.called("chat.update")), within=90
     )
@@ -118,7 +119,7 @@ async def test_sigterm_past_the_grace_requeues_without_using_a_try(
     # Back in the queue at once (no lease to wait out), and its one allowed try is still unused.
     assert await redis.zscore("arq:queue", "vterm") is not None
     assert int(await redis.get("arq:retry:vterm") or 0) == 0
-    second = start_worker(slack.url, redis_server.url, tmp_path, OMA_MAX_TRIES="1")
+    second = start_bot(slack.url, redis_server.url, tmp_path, OMA_MAX_TRIES="1")
     try:
         await eventually(lambda: slack.called("files.completeUploadExternal"), within=60)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -9,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 
 @dataclass
@@ -22,6 +23,9 @@ class SlackEmulator:
     uploads: dict[str, bytes] = field(default_factory=dict)
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     url: str = ""
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    _loop: asyncio.AbstractEventLoop | None = None
     _ts = itertools.count(1)
 
     def app(self) -> web.Application:
@@ -29,6 +33,7 @@ class SlackEmulator:
         app.router.add_post("/api/{method}", self.api)
         app.router.add_get("/api/{method}", self.api)  # some methods are read with GET
         app.router.add_post("/upload/{file_id}", self.upload)
+        app.router.add_get("/socket", self.socket)
         return app
 
     def fail(self, method: str, *, error: str | None = None, status: int = 200, retry_after: int = 1) -> None:
@@ -111,6 +116,47 @@ class SlackEmulator:
 
     def m_files_info(self, p: dict) -> dict:
         return {"file": {"id": p.get("file"), "size": len(self.uploads.get(p.get("file", ""), b""))}}
+
+    def m_apps_connections_open(self, p: dict) -> dict:
+        return {"url": "ws" + self.url.removeprefix("http") + "/socket"}
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode's WebSocket: says hello, then records the client's acknowledgements."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._loop = asyncio.get_running_loop()
+        self.sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A1"},
+                "debug_info": {"host": "emulator", "approximate_connection_time": 18060},
+            }
+        )
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(msg.data))
+        return ws
+
+    def push(self, kind: str, payload: dict[str, Any]) -> str:
+        """Send an envelope (slash_commands, interactive, events_api) to the connected Socket
+        Mode client, from any thread; returns its envelope id."""
+        envelope_id = f"env-{next(self._ts)}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
+        assert self._loop is not None and self.sockets, "no Socket Mode client connected"
+        asyncio.run_coroutine_threadsafe(self.sockets[-1].send_json(envelope), self._loop).result(5)
+        return envelope_id
+
+    def acked(self, envelope_id: str) -> dict[str, Any] | None:
+        return next((a for a in self.socket_acks if a.get("envelope_id") == envelope_id), None)
 
     async def upload(self, request: web.Request) -> web.Response:
         # slack-sdk's async client sends the file's bytes as the request body.
