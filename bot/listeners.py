@@ -48,14 +48,18 @@ async def enqueue(deps: Deps, task: Task, job_id: str) -> bool:
     return job is not None
 
 
-async def queue_stats(deps: Deps) -> dict[str, Any]:
-    """Tasks by status, median generation time and cost (at most TOTALS_TTL old), and the live
-    queue depth and worker count."""
+async def task_totals(deps: Deps) -> dict[str, Any]:
+    """Recent tasks by status, median generation time and total cost, at most TOTALS_TTL old."""
     async with deps.totals_lock:  # concurrent callers share one computation
         if deps.totals is None or time.monotonic() - deps.totals[0] > TOTALS_TTL:
             deps.totals = (time.monotonic(), _totals(await deps.store.summaries()))
+    return deps.totals[1]
+
+
+async def queue_stats(deps: Deps) -> dict[str, Any]:
+    """The task totals plus the live queue depth and worker count, for /video stats."""
     return {
-        **deps.totals[1],
+        **await task_totals(deps),
         "queue_depth": await deps.redis.zcard("arq:queue"),
         "workers": await live_workers(deps.redis),
     }

@@ -147,7 +147,7 @@ async def metrics(request: web.Request) -> web.Response:
             "# TYPE oma_redis_latency_ms gauge",
             f"oma_redis_latency_ms {state['redis']['latency_ms']}",
         ]
-        stats = await listeners.queue_stats(request.app[DEPS])
+        totals = await listeners.task_totals(request.app[DEPS])
         lines.append("# TYPE oma_tasks gauge")
-        lines += [f'oma_tasks{{status="{k}"}} {v}' for k, v in sorted(stats["by_status"].items())]
+        lines += [f'oma_tasks{{status="{k}"}} {v}' for k, v in sorted(totals["by_status"].items())]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
