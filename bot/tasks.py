@@ -90,10 +90,14 @@ class TaskStore:
 
     async def create(self, task: Task) -> bool:
         """Store a new task; False if one with this id exists already (a replay)."""
+        # Index entries go when they are twice the record TTL old: the records (refreshed on
+        # every save) are gone by then, and the indexes stay as small as the records.
+        stale = task.created - 2 * self.ttl
         async with self.redis.pipeline(transaction=True) as p:
             p.set(self.key(task.id), task.model_dump_json(), nx=True, ex=self.ttl)
-            p.zadd(f"{PREFIX}:user:{task.user}", {task.id: task.created})
-            p.zadd(f"{PREFIX}:tasks", {task.id: task.created})
+            for index in (f"{PREFIX}:user:{task.user}", f"{PREFIX}:tasks"):
+                p.zadd(index, {task.id: task.created})
+                p.zremrangebyscore(index, "-inf", stale)
             created, *_ = await p.execute()
         return bool(created)
 

@@ -93,3 +93,13 @@ async def test_the_worker_cron_sweeps_the_configured_folders(redis, settings) ->
     _output(settings.output_dir, "kept", 10)
     assert await housekeep({"settings": settings, "store": store}) == 1
     assert not (settings.work_dir / "done").exists() and (settings.output_dir / "kept.mp4").exists()
+
+
+async def test_task_indexes_drop_entries_long_past_the_record_ttl(redis) -> None:
+    store = TaskStore(redis, ttl_seconds=60)
+    old = Task(id="old", user="U1", channel="C1", briefing=BRIEFING, created=time.time() - 1000)
+    recent = Task(id="recent", user="U1", channel="C1", briefing=BRIEFING, created=time.time() - 100)
+    assert await store.create(old) and await store.create(recent)
+    assert await store.create(Task(id="new", user="U1", channel="C1", briefing=BRIEFING))
+    for index in ("oma:tasks", "oma:user:U1"):
+        assert [m.decode() for m in await redis.zrange(index, 0, -1)] == ["recent", "new"]
