@@ -208,42 +208,42 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
-        if stage == "render":
-            draft = await store.get_draft(task.id, task.revision)
-            if draft is None:
-                raise PipelineError(
-                    "review", "The approved draft has expired; start a new video.", retryable=False
+        async with asyncio.timeout(_pipeline_budget(settings)):
+            if stage == "render":
+                draft = await store.get_draft(task.id, task.revision)
+                if draft is None:
+                    raise PipelineError(
+                        "review", "The approved draft has expired; start a new video.", retryable=False
+                    )
+            else:
+                previous = await store.get_draft(task.id, task.revision) if feedback else None
+                draft = await loop.run_in_executor(
+                    None,
+                    lambda: make_draft(
+                        task.briefing,
+                        config,
+                        progress=progress.report,
+                        cancel=token,
+                        previous=previous,
+                        feedback=feedback,
+                    ),
                 )
-        else:
-            previous = await store.get_draft(task.id, task.revision) if feedback else None
-            draft = await loop.run_in_executor(
-                None,
-                lambda: make_draft(
-                    task.briefing,
-                    config,
-                    progress=progress.report,
-                    cancel=token,
-                    previous=previous,
-                    feedback=feedback,
-                ),
+                await store.save_draft(task.id, draft)
+                task = await store.update(task.id, revision=draft.revision) or task
+                if stage == "draft":
+                    pump.cancel()
+                    watcher.cancel()
+                    return await _post_review(ctx, task, draft)
+                await _note(
+                    client,
+                    task,
+                    f":memo: Script ready: {len(draft.script.scenes)} scenes. Recording and rendering now.",
+                )
+            task = await store.update(task.id, status=Status.RENDERING) or task
+            await _mark_root(client, task)
+            result = await loop.run_in_executor(
+                None, lambda: render(draft, config, progress=progress.report, cancel=token, out=out)
             )
-            await store.save_draft(task.id, draft)
-            task = await store.update(task.id, revision=draft.revision) or task
-            if stage == "draft":
-                pump.cancel()
-                watcher.cancel()
-                return await _post_review(ctx, task, draft)
-            await post(
-                client,
-                task.channel,
-                f":memo: Script ready: {len(draft.script.scenes)} scenes. Recording and rendering now.",
-                thread_ts=task.root_ts,
-            )
-        task = await store.update(task.id, status=Status.RENDERING) or task
-        await _mark_root(client, task)
-        result = await loop.run_in_executor(
-            None, lambda: render(draft, config, progress=progress.report, cancel=token, out=out)
-        )
     except asyncio.CancelledError:
         # The worker is shutting down: stop the pipeline thread too; arq re-queues the job
         # and the next run resumes from the phases already finished.
@@ -252,6 +252,13 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
         watcher.cancel()
         await asyncio.shield(_refund_try(ctx))
         raise
+    except TimeoutError:
+        token.cancel()  # the pipeline thread stops at its next check
+        budget = _pipeline_budget(settings)
+        took = f"{budget / 60:.0f} minutes" if budget >= 120 else f"{budget:.0f} seconds"
+        task.error = f"it took longer than {took} (OMA_JOB_TIMEOUT); Retry goes on from the parts made"
+        task.retryable = True
+        return await _finish(ctx, task, Status.FAILED, None, pump, watcher)
     except Cancelled:
         remove(config.work_dir)
         return await _finish(ctx, task, Status.CANCELLED, ":no_entry_sign: Cancelled.", pump, watcher)
@@ -303,6 +310,20 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
     await _mark_root(client, task)
     logger.info("delivered")
     return "delivered"
+
+
+def _pipeline_budget(settings: Settings) -> float:
+    """Seconds the pipeline may take: the job timeout less time kept for the upload, so a slow
+    job fails in its thread with Retry instead of being cut off silently by arq."""
+    return settings.job_timeout - min(settings.upload_timeout, settings.job_timeout / 4)
+
+
+async def _note(client, task: Task, text: str) -> None:
+    """A milestone reply in the thread; cosmetic, so a Slack failure is only logged."""
+    try:
+        await post(client, task.channel, text, thread_ts=task.root_ts)
+    except SLACK_FAILURES as exc:
+        logger.warning("milestone reply failed: {}", describe(exc))
 
 
 async def _refund_try(ctx: dict[str, Any]) -> None:

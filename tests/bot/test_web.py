@@ -13,6 +13,8 @@ from arq.worker import Worker
 from bot.tasks import Status, TaskStore
 from bot.worker import worker_settings
 from tests.bot.conftest import SignedClient, submission
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.server import ThreadedServer
 from tests.media import probe
 
 
@@ -244,3 +246,32 @@ async def test_failure_says_why_and_retry_requeues_once(
     await asyncio.sleep(0.3)
     assert [j.decode() for j in await redis.zrange("arq:queue", 0, -1)] == ["vfail-retry1"]
     assert (await TaskStore(redis).get("vfail")).status is Status.QUEUED
+
+
+async def test_a_job_past_its_time_fails_in_its_thread_with_retry(
+    web_client: SignedClient, slack, redis, settings
+) -> None:
+    model = FakeOpenAI(stall=60)  # the model server hangs
+    with ThreadedServer(model.app()) as server:
+        hung = settings.model_copy(
+            update={
+                "openai_api_key": "sk-test-" + "h" * 40,
+                "openai_base_url": server.url + "/v1",
+                "job_timeout": 30,
+                "upload_timeout": 10,
+            }
+        )
+        await web_client.interactive(submission(view_id="VSLOW"))
+        await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+        started = time.monotonic()
+        worker = Worker(**{**worker_settings(hung), "burst": True, "poll_delay": 0.1})
+        await worker.main()
+        await worker.close()
+        elapsed = time.monotonic() - started
+    # The pipeline gets the job timeout less the time kept for the upload: 30 - 7.5 s.
+    assert 22 <= elapsed < 30
+    task = await TaskStore(redis).get("vslow")
+    assert task is not None and task.status is Status.FAILED and task.retryable
+    assert "longer than 22 seconds" in task.error
+    note = [p for p in slack.called("chat.postMessage") if "longer than" in p["text"]]
+    assert note and note[0]["thread_ts"] == task.root_ts and "retry_task" in json.dumps(note[0]["blocks"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -28,6 +29,7 @@ class FakeOpenAI:
     chat_replies: deque = field(default_factory=deque)
     faults: deque = field(default_factory=deque)
     requests: list[tuple[str, dict]] = field(default_factory=list)
+    stall: float = 0.0  # seconds each chat answer waits: a hung model server
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -45,6 +47,7 @@ class FakeOpenAI:
     async def chat(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append(("chat", body))
+        await asyncio.sleep(self.stall)
         if (fault := self._fault()) is not None:
             return fault
         reply = self.chat_replies.popleft() if self.chat_replies else "{}"

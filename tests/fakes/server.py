@@ -20,7 +20,8 @@ class ThreadedServer:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.runner = web.AppRunner(self.app, access_log=None)
+        # A stalled handler (a hung fake server) must not hold the test's teardown for a minute.
+        self.runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         self.loop.run_until_complete(self.runner.setup())
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         self.loop.run_until_complete(site.start())
