@@ -45,6 +45,17 @@ def start_bot(
     )
 
 
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, within: float = 30) -> int | None:
+    """Signal a bot process and wait for it; killed if it outlives `within`. Its exit code."""
+    proc.send_signal(sig)
+    try:
+        return proc.wait(within)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
 async def test_sigkill_mid_render_is_rerun_and_delivered_once(
     web_client: SignedClient, slack, redis, redis_server, tmp_path: Path
 ) -> None:
@@ -109,12 +120,7 @@ async def test_sigterm_past_the_grace_requeues_without_using_a_try(
     first = await _mid_render(
         web_client, slack, redis, redis_server, tmp_path, "VTERM", OMA_SHUTDOWN_GRACE="0", OMA_MAX_TRIES="1"
     )
-    try:
-        first.send_signal(signal.SIGTERM)
-        assert first.wait(20) == 0
-    finally:
-        if first.poll() is None:
-            first.kill()
+    assert stop(first, within=20) == 0
     assert not slack.called("files.completeUploadExternal")
     # Back in the queue at once (no lease to wait out), and its one allowed try is still unused.
     assert await redis.zscore("arq:queue", "vterm") is not None
@@ -135,13 +141,8 @@ async def test_sigterm_within_the_grace_lets_the_job_finish(
     worker = await _mid_render(
         web_client, slack, redis, redis_server, tmp_path, "VGRACE", OMA_SHUTDOWN_GRACE="120"
     )
-    try:
-        worker.send_signal(signal.SIGTERM)
-        # The worker exits by itself once the job is done, well before the grace runs out.
-        assert worker.wait(110) == 0
-    finally:
-        if worker.poll() is None:
-            worker.kill()
+    # The worker exits by itself once the job is done, well before the grace runs out.
+    assert stop(worker, within=110) == 0
     assert len(slack.called("files.completeUploadExternal")) == 1
     task = await TaskStore(redis).get("vgrace")
     assert task is not None and task.status is Status.DELIVERED and task.attempts == 1
