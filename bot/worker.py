@@ -215,6 +215,12 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
                     raise PipelineError(
                         "review", "The approved draft has expired; start a new video.", retryable=False
                     )
+            elif (
+                stage == "full" and task.revision and (saved := await store.get_draft(task.id, task.revision))
+            ):
+                # A re-run (Retry, a crash, a deploy) resumes after the draft it already made and
+                # paid for: the same script, so the narration already recorded is reused too.
+                draft = saved
             else:
                 previous = await store.get_draft(task.id, task.revision) if feedback else None
                 draft = await loop.run_in_executor(

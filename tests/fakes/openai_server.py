@@ -30,6 +30,7 @@ class FakeOpenAI:
     faults: deque = field(default_factory=deque)
     requests: list[tuple[str, dict]] = field(default_factory=list)
     stall: float = 0.0  # seconds each chat answer waits: a hung model server
+    down: set[str] = field(default_factory=set)  # endpoints ("chat", "speech", "images") answering 500
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -38,7 +39,9 @@ class FakeOpenAI:
         app.router.add_post("/v1/images/generations", self.images)
         return app
 
-    def _fault(self) -> web.Response | None:
+    def _fault(self, kind: str) -> web.Response | None:
+        if kind in self.down:
+            return web.json_response(error_body("The server is overloaded", "server_error"), status=500)
         if self.faults:
             f = self.faults.popleft()
             return web.json_response(f.body, status=f.status, headers=f.headers)
@@ -48,7 +51,7 @@ class FakeOpenAI:
         body = await request.json()
         self.requests.append(("chat", body))
         await asyncio.sleep(self.stall)
-        if (fault := self._fault()) is not None:
+        if (fault := self._fault("chat")) is not None:
             return fault
         reply = self.chat_replies.popleft() if self.chat_replies else "{}"
         content = reply if isinstance(reply, str) else json.dumps(reply)
@@ -72,7 +75,7 @@ class FakeOpenAI:
     async def speech(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append(("speech", body))
-        if (fault := self._fault()) is not None:
+        if (fault := self._fault("speech")) is not None:
             return fault
         seconds = 0.06 * len(body["input"]) / float(body.get("speed", 1.0))
         t = np.arange(int(24000 * seconds)) / 24000
@@ -82,7 +85,7 @@ class FakeOpenAI:
     async def images(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append(("images", body))
-        if (fault := self._fault()) is not None:
+        if (fault := self._fault("images")) is not None:
             return fault
         w, h = (int(x) for x in body["size"].split("x"))
         img = Image.new("RGB", (w // 8, h // 8), (20, 120, 200))
