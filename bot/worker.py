@@ -25,7 +25,7 @@ from bot.listeners import WORKER_TTL, WORKERS, close_review
 from bot.settings import Settings, load_settings
 from bot.slack_ops import SLACK_FAILURES, describe, make_client, post, update, upload
 from bot.tasks import Status, Task, TaskStore
-from pipeline import Cancelled, CancelToken, PipelineError, make_draft, render
+from pipeline import Cancelled, CancelToken, Draft, PipelineError, make_draft, render
 
 # Share of the overall bar each phase takes.
 WEIGHTS = {"script": 5, "storyboard": 5, "voice": 15, "visuals": 10, "editor": 60, "upload": 5}
@@ -157,12 +157,15 @@ async def expire_drafts(ctx: dict[str, Any]) -> int:
             continue
         task.status, task.finished = Status.EXPIRED, time.time()
         await store.save(task)
-        text, blocks = ui.expired_blocks(task, hours)
-        await close_review(client, task, text)
-        await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
-        await _mark_root(client, task)
         remove(settings.work_dir / task.id)
         expired += 1
+        text, blocks = ui.expired_blocks(task, hours)
+        try:
+            await close_review(client, task, text)
+        except SLACK_FAILURES as exc:  # the note below still offers the Restart button
+            logger.warning("could not close the review of {}: {}", task.id, describe(exc))
+        await _note(client, task, text, blocks)
+        await _mark_root(client, task)
     return expired
 
 
@@ -193,7 +196,7 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
     task.stage, task.feedback = stage, feedback
     text = ui.progress_text("script", 0, None)
     if task.progress_ts is None:
-        task.progress_ts = await post(client, task.channel, text, thread_ts=task.root_ts)
+        task.progress_ts = await _note(client, task, text)
     await store.save(task)
     await _mark_root(client, task)
 
@@ -215,27 +218,25 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
                     raise PipelineError(
                         "review", "The approved draft has expired; start a new video.", retryable=False
                     )
-            elif (
-                stage == "full" and task.revision and (saved := await store.get_draft(task.id, task.revision))
-            ):
-                # A re-run (Retry, a crash, a deploy) resumes after the draft it already made and
-                # paid for: the same script, so the narration already recorded is reused too.
-                draft = saved
             else:
-                previous = await store.get_draft(task.id, task.revision) if feedback else None
-                draft = await loop.run_in_executor(
-                    None,
-                    lambda: make_draft(
-                        task.briefing,
-                        config,
-                        progress=progress.report,
-                        cancel=token,
-                        previous=previous,
-                        feedback=feedback,
-                    ),
-                )
-                await store.save_draft(task.id, draft)
-                task = await store.update(task.id, revision=draft.revision) or task
+                made = await _first_draft_made(store, task) if feedback is None else None
+                if made is None:
+                    previous = await store.get_draft(task.id, task.revision) if feedback else None
+                    draft = await loop.run_in_executor(
+                        None,
+                        lambda: make_draft(
+                            task.briefing,
+                            config,
+                            progress=progress.report,
+                            cancel=token,
+                            previous=previous,
+                            feedback=feedback,
+                        ),
+                    )
+                    await store.save_draft(task.id, draft)
+                    task = await store.update(task.id, revision=draft.revision) or task
+                else:
+                    draft = made
                 if stage == "draft":
                     pump.cancel()
                     watcher.cancel()
@@ -272,6 +273,11 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
         logger.warning("pipeline failed in {}: {}", exc.agent, exc.user_message)
         task.error, task.retryable = exc.user_message, exc.retryable
         return await _finish(ctx, task, Status.FAILED, None, pump, watcher)
+    except SLACK_FAILURES as exc:
+        # Slack refused what the review needs (the contact sheet, the draft with its buttons).
+        logger.warning("slack failed: {}", describe(exc))
+        task.error, task.retryable = f"Slack did not take the draft ({describe(exc)})", True
+        return await _finish(ctx, task, Status.FAILED, None, pump, watcher)
     except Exception as exc:
         logger.exception("unexpected failure")
         task.error, task.retryable = f"an unexpected error ({type(exc).__name__}); it has been logged", True
@@ -305,9 +311,7 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
             return await _finish(ctx, task, Status.FAILED, None)
         task.delivered_revision = task.revision
         await store.save(task)
-        await post(
-            client, task.channel, "Want something changed?", [ui.revise_button(task)], thread_ts=task.root_ts
-        )
+        await _note(client, task, "Want something changed?", [ui.revise_button(task)])
     task.status, task.finished, task.percent = Status.DELIVERED, time.time(), 100
     await store.save(task)
     # The video is in Slack and the draft in Redis: a later revision can rebuild the rest.
@@ -318,18 +322,32 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
     return "delivered"
 
 
+async def _first_draft_made(store: TaskStore, task: Task) -> Draft | None:
+    """The task's first draft when an earlier run already made it (and paid the model for it).
+
+    A re-run (Retry, a crash, a deploy) goes on from it: the same script, so the narration
+    already recorded is reused too. Revisions, which carry feedback, are always made anew.
+    """
+    if not task.revision:
+        return None
+    saved = await store.get_draft(task.id, task.revision)
+    return saved if saved is not None and saved.feedback is None else None
+
+
 def _pipeline_budget(settings: Settings) -> float:
     """Seconds the pipeline may take: the job timeout less time kept for the upload, so a slow
     job fails in its thread with Retry instead of being cut off silently by arq."""
     return settings.job_timeout - min(settings.upload_timeout, settings.job_timeout / 4)
 
 
-async def _note(client, task: Task, text: str) -> None:
-    """A milestone reply in the thread; cosmetic, so a Slack failure is only logged."""
+async def _note(client, task: Task, text: str, blocks=None) -> str | None:
+    """A reply in the thread that the job can do without (progress, milestones, the Revise
+    button): a Slack failure is logged, and the ts is None."""
     try:
-        await post(client, task.channel, text, thread_ts=task.root_ts)
+        return await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
     except SLACK_FAILURES as exc:
-        logger.warning("milestone reply failed: {}", describe(exc))
+        logger.warning("thread reply failed: {}", describe(exc))
+        return None
 
 
 async def _refund_try(ctx: dict[str, Any]) -> None:

@@ -47,3 +47,32 @@ async def test_tts_down_fails_with_retry_and_the_retry_reuses_the_paid_for_draft
 
     assert sum(kind == "chat" for kind, _ in model.requests) == chats
     assert any(kind == "speech" for kind, _ in model.requests[chats:])
+
+
+async def test_slack_refusing_the_draft_fails_with_retry_and_the_retry_posts_that_draft(
+    web_client: SignedClient, slack, redis, settings
+) -> None:
+    model = FakeOpenAI()
+    n = scene_count(15)
+    model.chat_replies.extend([script_reply(n), board_reply(n)])
+    with ThreadedServer(model.app()) as server:
+        online = settings.model_copy(update={"openai_api_key": KEY, "openai_base_url": server.url + "/v1"})
+        await web_client.interactive(submission(view_id="VSHEET", skip=False))
+        await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+        for _ in range(10):  # the contact sheet's upload
+            slack.fail("files.completeUploadExternal", status=500)
+        await run_jobs(online)
+        store = TaskStore(redis)
+        task = await store.get("vsheet")
+        assert task is not None and task.status is Status.FAILED and "did not take the draft" in task.error
+
+        slack.faults.clear()
+        await web_client.interactive(click("retry_task", "vsheet"))
+        await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+        await run_jobs(online)
+
+    task = await store.get("vsheet")
+    assert task is not None and task.status is Status.AWAITING_REVIEW and task.revision == 1
+    assert [kind for kind, _ in model.requests] == ["chat", "chat"]  # drafted once, posted on Retry
+    review = [p for p in slack.called("chat.postMessage") if "approve_draft" in json.dumps(p.get("blocks"))]
+    assert len(review) == 1 and review[0]["thread_ts"] == task.root_ts
