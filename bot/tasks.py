@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 from pipeline import Briefing, Draft
 
@@ -111,10 +112,24 @@ class TaskStore:
         return task
 
     async def update(self, task_id: str, **fields: object) -> Task | None:
-        task = await self.get(task_id)
-        if task is None:
-            return None
-        return await self.save(task.model_copy(update=fields))
+        """Change some fields atomically. The job and its progress pump update one record at
+        once: a write in between (WATCH) makes this read the record again, so neither undoes
+        the other's fields."""
+        key = self.key(task_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(key)
+                    raw = await pipe.get(key)
+                    if raw is None:
+                        return None
+                    task = Task.model_validate_json(raw).model_copy(update={**fields, "updated": time.time()})
+                    pipe.multi()
+                    pipe.set(key, task.model_dump_json(), ex=self.ttl)
+                    await pipe.execute()
+                    return task
+                except WatchError:
+                    continue
 
     async def save_draft(self, task_id: str, draft: Draft) -> None:
         await self.redis.set(

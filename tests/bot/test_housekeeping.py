@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from pathlib import Path
@@ -103,3 +104,13 @@ async def test_task_indexes_drop_entries_long_past_the_record_ttl(redis) -> None
     assert await store.create(Task(id="new", user="U1", channel="C1", briefing=BRIEFING))
     for index in ("oma:tasks", "oma:user:U1"):
         assert [m.decode() for m in await redis.zrange(index, 0, -1)] == ["recent", "new"]
+
+
+async def test_concurrent_updates_of_different_fields_both_land(redis) -> None:
+    # The progress pump and the job update one record at once; neither may undo the other.
+    store = TaskStore(redis)
+    await store.create(Task(id="race", user="U1", channel="C1", briefing=BRIEFING))
+    for i in range(1, 21):
+        await asyncio.gather(store.update("race", percent=i), store.update("race", revision=i))
+        task = await store.get("race")
+        assert task is not None and (task.percent, task.revision) == (i, i)
