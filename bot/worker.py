@@ -365,10 +365,8 @@ async def _finish(ctx: dict, task: Task, status: Status, note: str | None, *help
     for h in helpers:
         h.cancel()
     client, store = ctx["slack"], ctx["store"]
-    task = (await store.get(task.id) or task).model_copy(
-        update={"status": status, "finished": time.time(), "error": task.error, "retryable": task.retryable}
-    )
-    await store.save(task)
+    finished = {"status": status, "finished": time.time(), "error": task.error, "retryable": task.retryable}
+    task = await store.update(task.id, **finished) or task
     text, blocks = ui.failure_blocks(task) if note is None else (note, None)
     try:
         await post(client, task.channel, text, blocks, thread_ts=task.root_ts)
