@@ -1,6 +1,6 @@
 """Load: a mixed request storm against one web process, and worker scaling on one Redis.
 
-Run: python bench/load.py [--requests 500] [--concurrency 50] [--jobs 6] [--seconds 15]
+Run: python bench/load.py [--requests 500] [--concurrency 50] [--jobs 8] [--seconds 15]
 
 1. `--requests` signed requests, `--concurrency` at a time, against `python -m bot web` and a
    real redis-server: /video commands (help, list, stats, status, cancel), modal submissions
@@ -145,7 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--jobs", type=int, default=6)
+    parser.add_argument("--jobs", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=15)
     asyncio.run(run(parser.parse_args()))
 

@@ -25,7 +25,7 @@ from bot.listeners import WORKER_TTL, WORKERS, close_review
 from bot.settings import Settings, load_settings
 from bot.slack_ops import SLACK_FAILURES, describe, make_client, post, update, upload
 from bot.tasks import Status, Task, TaskStore
-from pipeline import Cancelled, CancelToken, Draft, PipelineError, make_draft, render
+from pipeline import Cancelled, CancelToken, Draft, PipelineError, make_draft, render, warm_up
 
 # Share of the overall bar each phase takes.
 WEIGHTS = {"script": 5, "storyboard": 5, "voice": 15, "visuals": 10, "editor": 60, "upload": 5}
@@ -416,6 +416,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["store"] = TaskStore(ctx["redis"], int(settings.result_ttl_days * 86400))
     ctx["slack"] = make_client(settings, timeout=settings.upload_timeout)
     ctx["slack"].session = aiohttp.ClientSession()  # reuse connections across a job's many calls
+    try:
+        await asyncio.to_thread(warm_up, settings.pipeline_config())
+    except PipelineError as exc:  # e.g. a missing OMA_PIPER_MODEL: each job will say so in its thread
+        logger.warning("warm-up failed: {}", exc.user_message)
+    # Only now does the worker count as alive in /health.
     ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx["redis"], uuid.uuid4().hex[:8]))
 
 

@@ -5,7 +5,7 @@ from pipeline.config import PipelineConfig
 from pipeline.errors import AgentError, Cancelled, PipelineError, RenderError
 from pipeline.models import Draft, RenderResult
 from pipeline.progress import CancelToken, ProgressCallback
-from pipeline.run import make_draft, render
+from pipeline.run import make_draft, render, warm_up
 
 __all__ = [
     "AgentError",
@@ -25,4 +25,5 @@ __all__ = [
     "make_draft",
     "parse_briefing",
     "render",
+    "warm_up",
 ]

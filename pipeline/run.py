@@ -46,6 +46,14 @@ def backends(config: PipelineConfig) -> Backends:
     return Backends(ChatModel(config, client), voice, art, sources)
 
 
+def warm_up(config: PipelineConfig) -> None:
+    """Load what a first job would otherwise wait for (the offline voice model, about 1 s), so
+    a worker that reports ready renders its first video as fast as its next."""
+    voice = backends(config).voice
+    if isinstance(voice, PiperVoiceEngine):
+        voice.say("Ready.", 1.0)
+
+
 def geometry(briefing: Briefing, config: PipelineConfig) -> Geometry:
     return Geometry(*briefing.aspect.size(config.height))
 

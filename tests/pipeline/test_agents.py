@@ -77,3 +77,13 @@ def test_caption_pages_highlight_each_word_once() -> None:
     assert ass.count("Dialogue:") == 4
     assert "{three}" not in ass and "(three)" in ass  # braces would open ASS override blocks
     assert font(20).size == 20
+
+
+def test_warm_up_loads_the_offline_voice_and_names_a_missing_model(tmp_path) -> None:
+    from pipeline import AgentError, PipelineConfig, warm_up
+    from pipeline.agents.narrator import PiperVoiceEngine
+
+    warm_up(PipelineConfig(work_dir=tmp_path))
+    assert str(PiperVoiceEngine().model_path) in PiperVoiceEngine._loaded
+    with pytest.raises(AgentError, match=r"missing\.onnx"):
+        warm_up(PipelineConfig(work_dir=tmp_path, piper_model=tmp_path / "missing.onnx"))
