@@ -374,7 +374,7 @@ async def _revise(deps: Deps, task: Task, user: str, feedback: str, client: Asyn
         client, task, f":pencil2: <@{user}> asked for changes to revision {rev}: _{feedback[:300]}_"
     )
     await deps.store.update(task.id, status=Status.QUEUED)
-    await deps.redis.enqueue_job("revise", task.id, feedback, _job_id=f"{task.id}-revise{rev}")
+    await deps.redis.enqueue_job("revise", task.id, feedback, rev, _job_id=f"{task.id}-revise{rev}")
 
 
 def on_feedback(deps: Deps):

@@ -93,7 +93,9 @@ async def _watch_cancel(redis: ArqRedis, task_id: str, token: CancelToken) -> No
         await asyncio.sleep(0.5)
 
 
-async def _job(ctx: dict[str, Any], task_id: str, stage: str | None, feedback: str | None = None) -> str:
+async def _job(
+    ctx: dict[str, Any], task_id: str, stage: str | None, feedback: str | None = None, base: int | None = None
+) -> str:
     """Load the task and run `stage` (None: full or draft by its skip-review choice).
 
     Safe to run again (arq delivers at least once): finished and cancelled tasks are left alone.
@@ -106,7 +108,7 @@ async def _job(ctx: dict[str, Any], task_id: str, stage: str | None, feedback: s
             return task.status.value
         if stage is None:  # a new task, or Retry: the stage that failed, with its feedback
             stage, feedback = task.stage or ("full" if task.skip_review else "draft"), task.feedback
-        return await _run(ctx, task, stage, feedback)
+        return await _run(ctx, task, stage, feedback, base)
 
 
 async def generate(ctx: dict[str, Any], task_id: str) -> str:
@@ -114,9 +116,9 @@ async def generate(ctx: dict[str, Any], task_id: str) -> str:
     return await _job(ctx, task_id, None)
 
 
-async def revise(ctx: dict[str, Any], task_id: str, feedback: str) -> str:
-    """A new draft revision from the reviewer's feedback."""
-    return await _job(ctx, task_id, "draft", feedback)
+async def revise(ctx: dict[str, Any], task_id: str, feedback: str, base: int | None = None) -> str:
+    """Revision `base` + 1 from the reviewer's feedback on revision `base`."""
+    return await _job(ctx, task_id, "draft", feedback, base)
 
 
 async def render_approved(ctx: dict[str, Any], task_id: str) -> str:
@@ -182,7 +184,9 @@ async def housekeep(ctx: dict[str, Any]) -> int:
     return len(swept.removed)
 
 
-async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None = None) -> str:
+async def _run(
+    ctx: dict[str, Any], task: Task, stage: str, feedback: str | None = None, base: int | None = None
+) -> str:
     """stage: "full" (draft then render), "draft" (stop for review) or "render" (approved draft)."""
     store: TaskStore = ctx["store"]
     settings: Settings = ctx["settings"]
@@ -219,9 +223,10 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
                         "review", "The approved draft has expired; start a new video.", retryable=False
                     )
             else:
-                made = await _first_draft_made(store, task) if feedback is None else None
+                made = await _draft_made(store, task, feedback, base)
                 if made is None:
-                    previous = await store.get_draft(task.id, task.revision) if feedback else None
+                    revising = task.revision if base is None else base
+                    previous = await store.get_draft(task.id, revising) if feedback else None
                     draft = await loop.run_in_executor(
                         None,
                         lambda: make_draft(
@@ -322,16 +327,17 @@ async def _run(ctx: dict[str, Any], task: Task, stage: str, feedback: str | None
     return "delivered"
 
 
-async def _first_draft_made(store: TaskStore, task: Task) -> Draft | None:
-    """The task's first draft when an earlier run already made it (and paid the model for it).
+async def _draft_made(store: TaskStore, task: Task, feedback: str | None, base: int | None) -> Draft | None:
+    """The draft this stage already made, when an earlier run of it got that far (Retry, a
+    crash, a deploy). Made again, a first draft would be paid for twice (and its recorded
+    narration lost), and a revision would apply its feedback twice.
 
-    A re-run (Retry, a crash, a deploy) goes on from it: the same script, so the narration
-    already recorded is reused too. Revisions, which carry feedback, are always made anew.
+    `base` is the revision a revise job revises: until base + 1 exists, there is nothing to reuse.
     """
-    if not task.revision:
+    if not task.revision or (base is not None and task.revision <= base):
         return None
     saved = await store.get_draft(task.id, task.revision)
-    return saved if saved is not None and saved.feedback is None else None
+    return saved if saved is not None and saved.feedback == feedback else None
 
 
 def _pipeline_budget(settings: Settings) -> float:

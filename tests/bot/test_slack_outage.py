@@ -87,3 +87,28 @@ async def test_retry_after_an_approved_render_failed_renders_that_revision_again
     assert task is not None and task.status is Status.DELIVERED and task.revision == 1
     # The approved draft was rendered again; no new draft was written or sent for review.
     assert len(_review_posts(slack)) == drafts == 1 and await redis.get("oma:draft:vappr:2") is None
+
+
+async def test_retry_of_a_revision_slack_refused_posts_it_without_applying_the_feedback_twice(
+    web_client: SignedClient, slack, redis, settings
+) -> None:
+    task = await drafted(web_client, redis, settings, view_id="VREVR")
+    for _ in range(10):  # the revision's contact sheet
+        slack.fail("files.completeUploadExternal", status=500)
+    reply = {"type": "message", "channel": "C1", "ts": "7.7", "thread_ts": task.root_ts, "user": "U1"}
+    await web_client.event({**reply, "text": "Mention the free trial."})
+    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+    await run_jobs(settings)
+    store = TaskStore(redis)
+    assert (await store.get(task.id)).status is Status.FAILED
+
+    slack.faults.clear()
+    await web_client.interactive(click("retry_task", task.id))
+    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+    await run_jobs(settings)
+    task = await store.get(task.id)
+    assert task is not None and task.status is Status.AWAITING_REVIEW and task.revision == 2
+    assert await redis.get("oma:draft:vrevr:3") is None
+    draft = await store.get_draft(task.id, 2)
+    narration = " ".join(s.narration for s in draft.script.scenes)
+    assert narration.count("free trial") == 1
