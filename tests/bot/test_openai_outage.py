@@ -6,8 +6,8 @@ import json
 
 from bot.tasks import Status, TaskStore
 from pipeline.agents.scriptwriter import scene_count
-from tests.bot.conftest import SignedClient, click, submission
-from tests.bot.test_review import run_jobs
+from tests.bot.conftest import SignedClient, submission
+from tests.bot.test_review import retry, run_jobs
 from tests.bot.test_web import eventually
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.server import ThreadedServer
@@ -36,9 +36,7 @@ async def test_tts_down_fails_with_retry_and_the_retry_reuses_the_paid_for_draft
         assert chats == 2  # script and storyboard
 
         model.down.clear()
-        await web_client.interactive(click("retry_task", "vtts"))
-        await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-        await run_jobs(online)
+        await retry(web_client, redis, online, "vtts")
 
     task = await store.get("vtts")
     assert task is not None and task.status is Status.DELIVERED and task.attempts == 2
@@ -67,9 +65,7 @@ async def test_slack_refusing_the_draft_fails_with_retry_and_the_retry_posts_tha
         assert task is not None and task.status is Status.FAILED and "did not take the draft" in task.error
 
         slack.faults.clear()
-        await web_client.interactive(click("retry_task", "vsheet"))
-        await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-        await run_jobs(online)
+        await retry(web_client, redis, online, "vsheet")
 
     task = await store.get("vsheet")
     assert task is not None and task.status is Status.AWAITING_REVIEW and task.revision == 1

@@ -20,6 +20,13 @@ async def run_jobs(settings) -> None:
     await worker.close()
 
 
+async def retry(web_client: SignedClient, redis, settings, task_id: str) -> None:
+    """Press Retry on a failed task as its requester, and run the job that queues."""
+    await web_client.interactive(click("retry_task", task_id))
+    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+    await run_jobs(settings)
+
+
 async def drafted(web_client: SignedClient, redis, settings, view_id: str = "VREV"):
     await web_client.interactive(submission(view_id=view_id, skip=False))
     await eventually(lambda: redis.zrange("arq:queue", 0, -1))

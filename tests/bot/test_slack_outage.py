@@ -6,7 +6,7 @@ import json
 
 from bot.tasks import Status, TaskStore
 from tests.bot.conftest import SignedClient, click, submission
-from tests.bot.test_review import drafted, run_jobs
+from tests.bot.test_review import drafted, retry, run_jobs
 from tests.bot.test_web import eventually
 
 
@@ -55,9 +55,7 @@ async def test_upload_failing_past_its_retries_fails_with_retry_and_retry_delive
     assert not slack.answered("files.completeUploadExternal")
 
     slack.faults.clear()
-    await web_client.interactive(click("retry_task", "vdown"))
-    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-    await run_jobs(settings)
+    await retry(web_client, redis, settings, "vdown")
     task = await store.get("vdown")
     assert task is not None and task.status is Status.DELIVERED and task.attempts == 2
     assert len(slack.answered("files.completeUploadExternal")) == 1
@@ -80,9 +78,7 @@ async def test_retry_after_an_approved_render_failed_renders_that_revision_again
     assert (await TaskStore(redis).get(task.id)).status is Status.FAILED
 
     slack.faults.clear()
-    await web_client.interactive(click("retry_task", task.id))
-    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-    await run_jobs(settings)
+    await retry(web_client, redis, settings, task.id)
     task = await TaskStore(redis).get(task.id)
     assert task is not None and task.status is Status.DELIVERED and task.revision == 1
     # The approved draft was rendered again; no new draft was written or sent for review.
@@ -103,9 +99,7 @@ async def test_retry_of_a_revision_slack_refused_posts_it_without_applying_the_f
     assert (await store.get(task.id)).status is Status.FAILED
 
     slack.faults.clear()
-    await web_client.interactive(click("retry_task", task.id))
-    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-    await run_jobs(settings)
+    await retry(web_client, redis, settings, task.id)
     task = await store.get(task.id)
     assert task is not None and task.status is Status.AWAITING_REVIEW and task.revision == 2
     assert await redis.get("oma:draft:vrevr:3") is None
