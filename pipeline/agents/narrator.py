@@ -217,7 +217,7 @@ def narrate(
     speed = 1.0
     texts = [scene.narration for scene in script.scenes]
     pad = len(texts) * (LEAD_IN + TAIL)
-    for _attempt in range(5):
+    for _attempt in range(8):
         voices = []
         for i, text in enumerate(texts):
             cancel.check()
@@ -232,7 +232,10 @@ def narrate(
         # Still too long at the fastest pace (text that reads slowly, such as paths or
         # numbers): shorten every scene at a word boundary by the overflow.
         ratio = max(0.1, (total - pad) / spoken * 0.95)
-        texts = [trim_words(t, max(1, int(len(t.split()) * ratio))) for t in texts]
+        shorter = [trim_words(t, max(1, int(len(t.split()) * ratio))) for t in texts]
+        if shorter == texts:  # one word a scene is left: nothing more to cut
+            break
+        texts = shorter  # voiced again by the next pass, so the check below sees it
     needs = [v.duration + LEAD_IN + TAIL for v in voices]
     if sum(needs) > total:
         raise AgentError(
