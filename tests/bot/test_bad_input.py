@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from bot import slack_ui as ui
 from bot.settings import Settings
 from pipeline import Briefing, BriefingError, parse_briefing
-from tests.bot.conftest import SignedClient, serve, submission
-from tests.bot.test_web import eventually
+from tests.bot.support import SignedClient, eventually, serve, submission
 
 ANY_TEXT = st.one_of(
     st.none(),

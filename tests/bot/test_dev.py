@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.conftest import BOT_TOKEN, SECRET, submission
-from tests.bot.test_socket_mode import APP_TOKEN
+from tests.bot.support import APP_TOKEN, BOT_TOKEN, SECRET, submission
 from tests.conftest import free_port
 from tests.media import probe
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.housekeeping import MARK, SETTLE_SECONDS, sweep, task_folder
 from bot.tasks import Status, Task, TaskStore
 from bot.worker import housekeep
-from tests.bot.test_slack_ui import BRIEFING
+from tests.bot.support import BRIEFING
 
 DAY = 86400
 

@@ -6,9 +6,7 @@ import json
 
 from bot.tasks import Status, TaskStore
 from pipeline.agents.scriptwriter import scene_count
-from tests.bot.conftest import SignedClient, submission
-from tests.bot.test_review import retry, run_jobs
-from tests.bot.test_web import eventually
+from tests.bot.support import SignedClient, eventually, retry, run_jobs, submission
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.server import ThreadedServer
 from tests.pipeline.test_openai_backend import KEY, board_reply, script_reply

@@ -11,9 +11,7 @@ from redis.asyncio import Redis
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.tasks import Status, TaskStore
-from tests.bot.conftest import serve, submission
-from tests.bot.test_web import eventually
-from tests.bot.test_worker_crash import start_bot
+from tests.bot.support import eventually, serve, start_bot, submission
 
 
 async def _outage(server: EmbeddedRedis, seconds: float) -> None:

@@ -5,49 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 
-from arq.worker import Worker
-
 from bot.tasks import Status, TaskStore
-from bot.worker import worker_settings
-from tests.bot.conftest import SignedClient, click, serve, submission
-from tests.bot.test_web import eventually
+from tests.bot.support import (
+    click,
+    drafted,
+    eventually,
+    feedback_submission,
+    jobs,
+    run_jobs,
+    serve,
+    submission,
+)
 from tests.media import probe
-
-
-async def run_jobs(settings) -> None:
-    worker = Worker(**{**worker_settings(settings), "burst": True, "poll_delay": 0.1})
-    await worker.main()
-    await worker.close()
-
-
-async def retry(web_client: SignedClient, redis, settings, task_id: str) -> None:
-    """Press Retry on a failed task as its requester, and run the job that queues."""
-    await web_client.interactive(click("retry_task", task_id))
-    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-    await run_jobs(settings)
-
-
-async def drafted(web_client: SignedClient, redis, settings, view_id: str = "VREV"):
-    await web_client.interactive(submission(view_id=view_id, skip=False))
-    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-    await run_jobs(settings)
-    return await TaskStore(redis).get(view_id.lower())
-
-
-def feedback_submission(view: dict, text: str) -> dict:
-    """The feedback modal submitted with `text`, as Slack sends it."""
-    state = {"values": {"feedback": {"value": {"type": "plain_text_input", "value": text}}}}
-    return {
-        "type": "view_submission",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "view": {**view, "id": "VFEED", "state": state},
-    }
-
-
-async def jobs(redis) -> list[str]:
-    return [j.decode() for j in await redis.zrange("arq:queue", 0, -1)]
 
 
 async def test_draft_is_posted_for_review(web_client, slack, redis, settings) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.tasks import Status, TaskStore
-from tests.bot.conftest import SignedClient, click, submission
-from tests.bot.test_review import drafted, retry, run_jobs
-from tests.bot.test_web import eventually
+from tests.bot.support import SignedClient, click, drafted, eventually, retry, run_jobs, submission
 
 
 async def _queued(web_client: SignedClient, redis, view_id: str) -> None:

@@ -1,32 +1,6 @@
-from pathlib import Path
-
 from bot import slack_ui as ui
 from bot.tasks import Task
-from pipeline import Briefing, Draft
-from pipeline.agents.scriptwriter import write_offline
-from pipeline.agents.storyboarder import plan_offline
-
-BRIEFING = Briefing(
-    title="Meet Nimbus", description="Nimbus keeps files in sync. It works offline.", duration=40
-)
-
-
-def draft(revision: int = 1, change: int | None = None) -> Draft:
-    script = write_offline(BRIEFING)
-    if change is not None:
-        scenes = list(script.scenes)
-        scenes[change] = scenes[change].model_copy(update={"narration": "Different words entirely."})
-        script = script.model_copy(update={"scenes": scenes})
-    board = plan_offline(BRIEFING, script, 30)
-    return Draft(
-        briefing=BRIEFING,
-        script=script,
-        storyboard=board,
-        contact_sheet=Path("s.png"),
-        revision=revision,
-        work_dir=Path("w"),
-        estimated_render_seconds=12,
-    )
+from tests.bot.support import BRIEFING, draft
 
 
 def test_changed_scenes_names_exactly_the_edited_ones() -> None:

@@ -10,12 +10,8 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.bot.conftest import submission
-from tests.bot.test_web import eventually
-from tests.bot.test_worker_crash import start_bot
+from tests.bot.support import APP_TOKEN, eventually, start_bot, submission
 from tests.conftest import free_port
-
-APP_TOKEN = "xapp-1-A111-222-" + "c" * 64
 
 
 def command(text: str) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import time
 from pathlib import Path
@@ -12,22 +11,10 @@ from arq.worker import Worker
 
 from bot.tasks import Status, TaskStore
 from bot.worker import worker_settings
-from tests.bot.conftest import SignedClient, submission
+from tests.bot.support import SignedClient, eventually, submission
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.server import ThreadedServer
 from tests.media import probe
-
-
-async def eventually(check, within: float = 10.0):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def test_video_opens_the_modal(web_client: SignedClient, slack) -> None:

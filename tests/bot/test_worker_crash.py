@@ -3,57 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from bot.tasks import Status, TaskStore
-from tests.bot.conftest import BOT_TOKEN, SECRET, SignedClient, submission
-from tests.bot.test_web import eventually
-
-
-def start_bot(
-    slack_url: str, redis_url: str, tmp: Path, log: Path | None = None, command: str = "worker", **extra: str
-) -> subprocess.Popen:
-    """`python -m bot <command>` as its own process, set up for the emulator and `redis_url`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "OMA_", "OPENAI_"))}
-    env.update(
-        {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack_url + "/api/",
-            "REDIS_URL": redis_url,
-            "OMA_JOB_TIMEOUT": "30",
-            "OMA_VIDEO_HEIGHT": "240",
-            "OMA_WORK_DIR": str(tmp / "work"),
-            "OMA_OUTPUT_DIR": str(tmp / "out"),
-            "OMA_PROGRESS_INTERVAL": "0.2",
-            "OMA_LOG_LEVEL": "WARNING",
-            "OMA_LOG_FORMAT": "text",
-            **extra,
-        }
-    )
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", command],
-        env=env,
-        cwd=tmp,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w") if log else subprocess.DEVNULL,
-    )
-
-
-def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, within: float = 30) -> int | None:
-    """Signal a bot process and wait for it; killed if it outlives `within`. Its exit code."""
-    proc.send_signal(sig)
-    try:
-        return proc.wait(within)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
+from tests.bot.support import SignedClient, eventually, start_bot, stop, submission
 
 
 async def test_sigkill_mid_render_is_rerun_and_delivered_once(
