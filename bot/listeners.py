@@ -146,7 +146,7 @@ async def _answer(deps: Deps, word: str, arg: str, user: str) -> list[dict[str, 
         return [ui._md(f"Usage: `/video {word} <task id>`; `/video list` shows your ids.")]
     task = await deps.store.get(arg)
     if task is None:
-        return [ui._md(f"No video with id `{arg}`. `/video list` shows yours.")]
+        return [ui._md(f"No video with id `{ui.esc(arg[:40])}`. `/video list` shows yours.")]
     if word == "status":
         return ui.status_blocks(task)
     # cancel
@@ -157,7 +157,7 @@ async def _answer(deps: Deps, word: str, arg: str, user: str) -> list[dict[str, 
     await deps.redis.set(f"oma:cancel:{task.id}", user, ex=86400)
     if task.status is Status.QUEUED:
         await deps.store.update(task.id, status=Status.CANCELLED, finished=time.time())
-    return [ui._md(f":no_entry_sign: Cancelling `{task.id}` *{task.briefing.title}*.")]
+    return [ui._md(f":no_entry_sign: Cancelling `{task.id}` *{ui.esc(task.briefing.title)}*.")]
 
 
 def on_submission(deps: Deps):
@@ -257,7 +257,7 @@ def on_retry(deps: Deps):
         if task.root_ts is None:
             await start_task(deps, client, task)
             return
-        await post(client, task.channel, f"<@{user}> asked for a retry.", thread_ts=task.root_ts)
+        await post(client, task.channel, f"{ui.mention(user)} asked for a retry.", thread_ts=task.root_ts)
         await enqueue(deps, task, f"{task.id}-retry{task.attempts}")
 
     return handle
@@ -290,8 +290,9 @@ async def may_review(deps: Deps, task: Task, user: str, client: AsyncWebClient) 
 
 
 def who_may_review(deps: Deps, task: Task) -> str:
-    others = " or ".join(f"<@{u}>" for u in deps.settings.approvers)
-    return f"Only <@{task.user}> (who asked for it){' or ' + others if others else ''} can review this video."
+    others = " or ".join(ui.mention(u) for u in deps.settings.approvers)
+    who = f"Only {ui.mention(task.user)} (who asked for it){' or ' + others if others else ''}"
+    return f"{who} can review this video."
 
 
 async def _review_target(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> tuple[Task, int] | None:
@@ -346,7 +347,7 @@ async def approve(deps: Deps, task: Task, rev: int, body: dict[str, Any], client
     # One approval per revision, however many clicks arrive.
     if not await deps.redis.set(f"oma:approved:{task.id}:{rev}", user, nx=True, ex=86400):
         return
-    note = f":white_check_mark: Approved by <@{user}>"
+    note = f":white_check_mark: Approved by {ui.mention(user)}"
     draft_blocks = (body.get("message") or {}).get("blocks")
     await close_review(client, task, note, ui.decided_blocks(draft_blocks, note) if draft_blocks else None)
     await deps.store.update(task.id, status=Status.QUEUED, approved_by=user)
@@ -370,9 +371,8 @@ async def _revise(deps: Deps, task: Task, user: str, feedback: str, client: Asyn
     rev = task.revision
     if not await deps.redis.set(f"oma:revising:{task.id}:{rev}", user, nx=True, ex=86400):
         return
-    await close_review(
-        client, task, f":pencil2: <@{user}> asked for changes to revision {rev}: _{feedback[:300]}_"
-    )
+    asked = f":pencil2: {ui.mention(user)} asked for changes to revision {rev}"
+    await close_review(client, task, f"{asked}: _{ui.esc(feedback[:300])}_")
     await deps.store.update(task.id, status=Status.QUEUED)
     await deps.redis.enqueue_job("revise", task.id, feedback, rev, _job_id=f"{task.id}-revise{rev}")
 
@@ -402,10 +402,9 @@ async def cancel_draft(
     user = body["user"]["id"]
     await deps.redis.set(f"oma:cancel:{task.id}", user, ex=86400)
     await deps.store.update(task.id, status=Status.CANCELLED, finished=time.time())
-    await close_review(client, task, f":no_entry_sign: Cancelled by <@{user}>.")
-    await post(
-        client, task.channel, f":no_entry_sign: <@{user}> cancelled this video.", thread_ts=task.root_ts
-    )
+    await close_review(client, task, f":no_entry_sign: Cancelled by {ui.mention(user)}.")
+    said = f":no_entry_sign: {ui.mention(user)} cancelled this video."
+    await post(client, task.channel, said, thread_ts=task.root_ts)
 
 
 def on_thread_reply(deps: Deps):

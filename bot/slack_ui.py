@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.tasks import Status, Task
@@ -37,6 +38,23 @@ Blocks = list[dict[str, Any]]
 
 def _text(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text[:150]}
+
+
+def esc(text: str) -> str:
+    """User or model text made inert in mrkdwn, as Slack documents: `&`, `<` and `>` become
+    entities, so no `<!channel>`, `<@U…>` or `<url|label>` in it can ping or hide a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{1,20}")
+_GROUP_ID = re.compile(r"S[A-Z0-9]{1,20}")
+
+
+def mention(who: str) -> str:
+    """A mention of a Slack user (U…, W…) or user group (S…); anything else is inert text."""
+    if _USER_ID.fullmatch(who):
+        return f"<@{who}>"
+    return f"<!subteam^{who}>" if _GROUP_ID.fullmatch(who) else esc(who)
 
 
 def _md(text: str) -> dict[str, Any]:
@@ -151,7 +169,8 @@ def settings_line(task: Task) -> str:
 def root_message(task: Task) -> tuple[str, Blocks]:
     """The channel message a task's thread hangs from."""
     emoji = STATUS_EMOJI[task.status]
-    text = f"{emoji} Video *{task.briefing.title}* requested by <@{task.user}>"
+    title = esc(task.briefing.title)
+    text = f"{emoji} Video *{title}* requested by {mention(task.user)}"
     blocks = [
         _md(f"{text}\n{settings_line(task)}"),
         {
@@ -159,7 +178,7 @@ def root_message(task: Task) -> tuple[str, Blocks]:
             "elements": [{"type": "mrkdwn", "text": f"Task `{task.id}` · {status_word(task)}"}],
         },
     ]
-    return f"Video {task.briefing.title}: {task.status.value}", blocks
+    return f"Video {title}: {task.status.value}", blocks
 
 
 def progress_text(phase: str, percent: int, eta_seconds: float | None) -> str:
@@ -170,15 +189,15 @@ def progress_text(phase: str, percent: int, eta_seconds: float | None) -> str:
 
 
 def delivered_text(task: Task) -> str:
-    size = (task.size_bytes or 0) / 1e6
+    size, title = (task.size_bytes or 0) / 1e6, esc(task.briefing.title)
     return (
-        f":white_check_mark: *{task.briefing.title}* is ready: {task.duration or 0:.0f} s, {size:.1f} MB, "
+        f":white_check_mark: *{title}* is ready: {task.duration or 0:.0f} s, {size:.1f} MB, "
         f"made in {task.generation_seconds or 0:.0f} s, cost ${task.cost_usd:.2f}."
     )
 
 
 def failure_blocks(task: Task) -> tuple[str, Blocks]:
-    reason = (task.error or "an unexpected error").rstrip(".")
+    reason = esc((task.error or "an unexpected error").rstrip("."))
     text = f":x: The video did not get finished: {reason}."
     blocks: Blocks = [_md(text)]
     if task.retryable or task.status is Status.FAILED:
@@ -217,20 +236,20 @@ def help_blocks() -> Blocks:
 
 def status_blocks(task: Task) -> Blocks:
     lines = [
-        f"{STATUS_EMOJI[task.status]} *{task.briefing.title}* (`{task.id}`): {status_word(task)}",
+        f"{STATUS_EMOJI[task.status]} *{esc(task.briefing.title)}* (`{task.id}`): {status_word(task)}",
         settings_line(task),
     ]
     if task.status in (Status.DRAFTING, Status.RENDERING, Status.UPLOADING):
         lines.append(progress_text(task.phase, task.percent, None))
     if task.error:
-        lines.append(f"Error: {task.error}")
+        lines.append(f"Error: {esc(task.error)}")
     return [_md("\n".join(lines))]
 
 
 def list_blocks(tasks: list[Task]) -> Blocks:
     if not tasks:
         return [_md("You have no videos yet. Type `/video` to make one.")]
-    rows = [f"{STATUS_EMOJI[t.status]} `{t.id}` *{t.briefing.title}*: {status_word(t)}" for t in tasks]
+    rows = [f"{STATUS_EMOJI[t.status]} `{t.id}` *{esc(t.briefing.title)}*: {status_word(t)}" for t in tasks]
     return [_md("*Your recent videos*\n" + "\n".join(rows))]
 
 
@@ -272,9 +291,10 @@ def changed_scenes(draft: Draft, previous: Draft | None) -> list[int]:
 def draft_blocks(task: Task, draft: Draft, previous: Draft | None = None) -> tuple[str, Blocks]:
     """The draft for review: scenes with time ranges, what changed, estimate, and the buttons."""
     rev = draft.revision
-    head = f":clapper: *Draft {'' if rev == 1 else f'revision {rev} '}for {task.briefing.title}*"
+    title = esc(task.briefing.title)
+    head = f":clapper: *Draft {'' if rev == 1 else f'revision {rev} '}for {title}*"
     if draft.feedback:
-        head += f"\nChanged for: _{draft.feedback[:300]}_"
+        head += f"\nChanged for: _{esc(draft.feedback[:300])}_"
     if previous is not None:
         changed = changed_scenes(draft, previous)
         head += "\nWhat changed: " + (
@@ -284,7 +304,8 @@ def draft_blocks(task: Task, draft: Draft, previous: Draft | None = None) -> tup
     start = 0.0
     for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):
         end = start + plan.duration
-        blocks.append(_md(f"*{i}.* `{_clock(start)}–{_clock(end)}` *{plan.headline}*\n>{scene.narration}"))
+        line = f"*{i}.* `{_clock(start)}–{_clock(end)}` *{esc(plan.headline)}*\n>{esc(scene.narration)}"
+        blocks.append(_md(line))
         start = end
     blocks = blocks[:45]  # Slack allows 50 blocks a message
     cost = f", about ${draft.estimated_cost_usd:.2f}" if draft.estimated_cost_usd else ""
@@ -337,7 +358,7 @@ def draft_blocks(task: Task, draft: Draft, previous: Draft | None = None) -> tup
             ],
         }
     )
-    return f"Draft revision {rev} for {task.briefing.title}: review it in the thread", blocks
+    return f"Draft revision {rev} for {title}: review it in the thread", blocks
 
 
 def decided_blocks(blocks: Blocks, note: str) -> Blocks:

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
 from importlib.metadata import PackageNotFoundError, version
 
 import aiohttp
 from aiohttp import web
 from arq.connections import ArqRedis
+from loguru import logger
 from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 
 from bot import listeners
 from bot.ratelimit import RateLimiter
 from bot.settings import Settings
 from bot.slack_ops import make_client
+from bot.slack_payloads import payload_problem
 from bot.tasks import TaskStore
 
 DEPS = web.AppKey("deps", listeners.Deps)
 BOLT = web.AppKey("bolt", AsyncApp)
+VERIFIER = web.AppKey("verifier", SignatureVerifier)
 STARTED = web.AppKey("started", float)
 MAX_BODY = 256 * 1024  # Slack's payloads are a few KB; anything near this is not Slack
 
@@ -36,15 +45,32 @@ def connect_redis(url: str) -> ArqRedis:
     return ArqRedis(connection_pool=ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=2))
 
 
+class _SkipTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when handed a client, then warns that
+    it ignores it: the client carries that same token, so the notice is noise at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def make_bolt(settings: Settings, deps: listeners.Deps) -> AsyncApp:
-    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-    app = AsyncApp(
-        client=make_client(settings),
-        signing_secret=secret,
-        request_verification_enabled=secret is not None,
-    )
+    """Bolt with OMA's listeners. Signatures are checked in `slack_events`, on the raw bytes,
+    before Bolt parses anything; Socket Mode needs none (the WebSocket is authenticated)."""
+    bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
+    bolt_logger.addFilter(_SkipTokenNotice())
+    app = AsyncApp(client=make_client(settings), request_verification_enabled=False, logger=bolt_logger)
+    app.middleware(_check_payload)
     listeners.register(app, deps)
     return app
+
+
+async def _check_payload(body: dict, next, logger) -> BoltResponse | None:
+    """Refuse a payload that lacks what its kind requires, before any listener indexes into it."""
+    problem = payload_problem(body)
+    if problem is not None:
+        logger.warning("refused a malformed Slack payload: %s", problem)
+        return BoltResponse(status=400, body=json.dumps({"error": "bad_payload", "message": problem}))
+    return await next()
 
 
 def create_app(*, settings: Settings) -> web.Application:
@@ -60,6 +86,8 @@ def create_app(*, settings: Settings) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app[DEPS] = deps
     app[BOLT] = make_bolt(settings, deps)
+    if settings.slack_signing_secret is not None:
+        app[VERIFIER] = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
     app[STARTED] = time.time()
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/health", health)
@@ -82,8 +110,30 @@ def create_app(*, settings: Settings) -> web.Application:
     return app
 
 
+def _refuse(status: int, error: str, message: str) -> web.Response:
+    return web.json_response({"error": error, "message": message}, status=status)
+
+
 async def slack_events(request: web.Request) -> web.Response:
-    bolt_request = await to_bolt_request(request)
+    """Verify the signature on the raw bytes, then parse, then let Bolt route the payload."""
+    body = await request.read()
+    verifier = request.app.get(VERIFIER)
+    if verifier is not None:
+        ts = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature")
+        # slack-sdk's verifier raises on a timestamp that is not a number: check it first.
+        if not ts.isdigit() or not verifier.is_valid(body, ts, signature):
+            return _refuse(401, "invalid_signature", "The request is not signed by Slack, or is too old.")
+    elif request.app[DEPS].settings.slack_app_token is None:
+        return _refuse(401, "invalid_signature", "SLACK_SIGNING_SECRET is not set: HTTP events are refused.")
+    try:
+        text = body.decode("utf-8")
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=dict(request.headers))
+    except (UnicodeDecodeError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+        # Bolt parses JSON and form bodies as it builds the request: a signed body that is not
+        # what it claims to be stops here, with a 400 and no traceback.
+        logger.warning("refused an unparseable Slack request: {}", type(exc).__name__)
+        return _refuse(400, "bad_request", "The body is not a Slack payload (JSON or form-encoded).")
     return await to_aiohttp_response(await request.app[BOLT].async_dispatch(bolt_request))
 
 

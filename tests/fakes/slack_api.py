@@ -11,6 +11,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+# Methods whose `blocks` or `view` Slack checks before it does anything else.
+BLOCK_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
+VIEW_METHODS = {"views.open", "views.update", "views.push", "views.publish"}
+
+
+def block_problem(method: str, params: dict[str, Any]) -> str | None:
+    """Slack's own refusal of what slack_sdk's Block Kit models reject, else None."""
+    try:
+        if method in BLOCK_METHODS and params.get("blocks") is not None:
+            blocks = params["blocks"]
+            if not isinstance(blocks, list) or len(blocks) > 50:
+                return "invalid_blocks"
+            for raw in blocks:
+                block = Block.parse(raw)
+                if block is None:
+                    return "invalid_blocks"
+                block.validate_json()
+        if method in VIEW_METHODS:
+            view = params.get("view")
+            if not isinstance(view, dict):
+                return "invalid_arguments"
+            View(**view).validate_json()
+    except (SlackObjectFormationError, TypeError, KeyError, AttributeError):
+        return "invalid_blocks"
+    return None
 
 
 @dataclass
@@ -22,6 +51,7 @@ class SlackEmulator:
     groups: dict[str, list[str]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    refused: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     url: str = ""
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
@@ -36,9 +66,22 @@ class SlackEmulator:
         app.router.add_get("/socket", self.socket)
         return app
 
-    def fail(self, method: str, *, error: str | None = None, status: int = 200, retry_after: int = 1) -> None:
-        """The next call of `method` fails: an `ok: false` error, or an HTTP status (429 with Retry-After)."""
-        self.faults[method].append({"error": error, "status": status, "retry_after": retry_after})
+    def fail(
+        self,
+        method: str,
+        *,
+        error: str | None = None,
+        status: int = 200,
+        retry_after: int = 1,
+        times: int = 1,
+        drop: bool = False,
+    ) -> None:
+        """The next `times` calls of `method` fail: an `ok: false` error, an HTTP status (429 with
+        Retry-After), or `drop`: the connection closes with no answer at all."""
+        for _ in range(times):
+            self.faults[method].append(
+                {"error": error, "status": status, "retry_after": retry_after, "drop": drop}
+            )
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [params for m, params in self.calls if m == method]
@@ -58,8 +101,15 @@ class SlackEmulator:
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         self.calls.append((method, params))
+        if (problem := block_problem(method, params)) is not None:
+            self.refused.append((method, params))
+            return web.json_response({"ok": False, "error": problem})
         if self.faults[method]:
             fault = self.faults[method].pop(0)
+            if fault["drop"]:
+                assert request.transport is not None
+                request.transport.abort()
+                raise ConnectionResetError("dropped by the emulator")
             if fault["status"] == 429:
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"},
