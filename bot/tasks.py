@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Collection
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -112,9 +113,22 @@ class TaskStore:
         return task
 
     async def update(self, task_id: str, **fields: object) -> Task | None:
-        """Change some fields atomically. The job and its progress pump update one record at
-        once: a write in between (WATCH) makes this read the record again, so neither undoes
-        the other's fields."""
+        """Change some fields atomically, whatever the status (progress, results)."""
+        return await self.transition(task_id, None, **fields)
+
+    async def transition(
+        self,
+        task_id: str,
+        expected: Collection[Status] | None,
+        when: Callable[[Task], bool] | None = None,
+        **fields: object,
+    ) -> Task | None:
+        """Change some fields atomically if the task's status is one of `expected` (None: any)
+        and `when(task)` holds; the changed task, or None when it is gone or the check failed.
+
+        Two writers of one record (the job and its progress pump; an approval and the expiry
+        sweep) never undo each other: a write in between (WATCH) makes this read and check
+        the record again, so exactly one of two competing transitions wins."""
         key = self.key(task_id)
         async with self.redis.pipeline(transaction=True) as pipe:
             while True:
@@ -123,7 +137,12 @@ class TaskStore:
                     raw = await pipe.get(key)
                     if raw is None:
                         return None
-                    task = Task.model_validate_json(raw).model_copy(update={**fields, "updated": time.time()})
+                    current = Task.model_validate_json(raw)
+                    if expected is not None and current.status not in expected:
+                        return None
+                    if when is not None and not when(current):
+                        return None
+                    task = current.model_copy(update={**fields, "updated": time.time()})
                     pipe.multi()
                     pipe.set(key, task.model_dump_json(), ex=self.ttl)
                     await pipe.execute()
