@@ -12,8 +12,10 @@ import yaml
 from pipeline.briefing import FIELD_LABELS, BriefingError, parse_briefing
 from pipeline.config import PipelineConfig
 from pipeline.errors import PipelineError
-from pipeline.progress import PHASES
+from pipeline.progress import LABELS, PHASES, overall_percent
 from pipeline.run import make_draft, render
+
+LOCAL_PHASES = tuple(p for p in PHASES if p.name != "upload")  # a local render uploads nothing
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -39,10 +41,10 @@ class Bar:
         self.last = ("", -1)
 
     def __call__(self, phase: str, fraction: float, message: str) -> None:
-        step = PHASES.index(phase) if phase in PHASES else 0
-        overall = (step + fraction) / len(PHASES)
+        overall = overall_percent(phase, fraction, LOCAL_PHASES) / 100
         filled = int(overall * 30)
-        line = f"[{'#' * filled}{'-' * (30 - filled)}] {overall:4.0%} {phase:<10} {message}"
+        label = LABELS.get(phase, phase)
+        line = f"[{'#' * filled}{'-' * (30 - filled)}] {overall:4.0%} {label:<19} {message}"
         if self.tty:
             sys.stderr.write("\r" + line[:100].ljust(100))
         elif (phase, int(fraction * 10)) != self.last:

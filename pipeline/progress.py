@@ -4,11 +4,44 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from pipeline.errors import Cancelled
 
-PHASES = ("script", "storyboard", "voice", "visuals", "editor")
+
+@dataclass(frozen=True)
+class Phase:
+    """One step of making a video: its name in reports, its share of the bar, what people read."""
+
+    name: str
+    weight: int
+    label: str
+
+
+# The one phase list: the pipeline reports these names; the worker's progress, the Slack text
+# and the CLI bar weigh and label them from here. The pipeline ends before "upload", which
+# whoever delivers the video (the worker) reports.
+PHASES: tuple[Phase, ...] = (
+    Phase("script", 5, "Writing the script"),
+    Phase("storyboard", 5, "Planning scenes"),
+    Phase("voice", 15, "Recording narration"),
+    Phase("visuals", 10, "Drawing scenes"),
+    Phase("editor", 60, "Encoding video"),
+    Phase("upload", 5, "Uploading"),
+)
+LABELS = {p.name: p.label for p in PHASES}
+
+
+def overall_percent(phase: str, fraction: float, phases: tuple[Phase, ...] = PHASES) -> int:
+    """Percent of the whole job done when `phase` is `fraction` done (0 for unknown phases)."""
+    total = sum(p.weight for p in phases)
+    done = 0
+    for p in phases:
+        if p.name == phase:
+            return int(100 * (done + p.weight * max(0.0, min(1.0, fraction))) / total)
+        done += p.weight
+    return 0
 
 
 class ProgressCallback(Protocol):
