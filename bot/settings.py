@@ -3,12 +3,58 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from pipeline import PipelineConfig
+
+# Settings that may instead come from a file that NAME_FILE names (Docker and Kubernetes secrets).
+SECRET_FILE_FIELDS = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "openai_api_key",
+    "redis_url",  # may carry Redis' password
+    "sentry_dsn",
+)
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """`NAME_FILE=/run/secrets/name`: the setting NAME is that file's content, surrounding space dropped."""
+
+    def __init__(self, settings_cls: type[BaseSettings], *sources: EnvSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self.env: dict[str, str] = {}
+        for source in sources:  # later ones win: the environment over .env
+            self.env.update({k.lower(): v for k, v in source.env_vars.items() if v})
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads every field at once
+
+    def __call__(self) -> dict[str, Any]:
+        found = {}
+        for name in SECRET_FILE_FIELDS:
+            path = self.env.get(f"{name}_file")
+            if not path:
+                continue
+            if self.env.get(name):
+                raise SettingsError(f"{name.upper()} and {name.upper()}_FILE are both set: keep only one.")
+            try:
+                found[name] = Path(path).read_text().strip()
+            except OSError as exc:
+                # The path only: a secret's content never goes into a message.
+                raise SettingsError(
+                    f"{name.upper()}_FILE names {path}, which cannot be read ({exc.strerror or exc})."
+                ) from exc
+        return found
 
 
 def _oma(name: str, **kw):
@@ -29,6 +75,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
+    sentry_dsn: SecretStr | None = None
 
     env: Literal["development", "production"] = _oma("env", default="production")
     log_level: str = _oma("log_level", default="INFO")
@@ -57,6 +104,20 @@ class Settings(BaseSettings):
     upload_timeout: int = _oma("upload_timeout", default=300, ge=10)
     shutdown_grace: int = _oma("shutdown_grace", default=20, ge=0)
     disk_limit_mb: int = _oma("disk_limit_mb", default=10240, ge=1)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        assert isinstance(env_settings, EnvSettingsSource)
+        assert isinstance(dotenv_settings, EnvSettingsSource)
+        files = SecretFiles(settings_cls, dotenv_settings, env_settings)
+        return init_settings, files, env_settings, dotenv_settings, file_secret_settings
 
     @field_validator("admins", "approvers", "allowed_channels", "allowed_users", mode="before")
     @classmethod
@@ -109,6 +170,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "a setting"
-        if not name.startswith(("SLACK_", "REDIS_", "PORT", "OPENAI_")):
+        if not name.startswith(("SLACK_", "REDIS_", "PORT", "OPENAI_", "SENTRY_")):
             name = f"OMA_{name}"
         raise SettingsError(f"{name} is invalid: {err['msg']}") from exc
