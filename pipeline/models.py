@@ -29,13 +29,45 @@ class Script(BaseModel):
         return sum(len(s.narration.split()) for s in self.scenes)
 
 
+SceneKind = Literal["title", "statement", "stat", "list", "quote", "closing"]
+SCENE_KINDS: tuple[str, ...] = SceneKind.__args__  # type: ignore[attr-defined]
+Motion = Literal["fade-up", "slide", "words", "scale"]
+
+
 class ScenePlan(BaseModel):
-    headline: str = Field(description="On-screen headline, at most 8 words")
+    """One scene as a value: its kind, that kind's fields and its timing (old drafts load as statements)."""
+
+    headline: str = Field(
+        description="On-screen headline, at most 8 words (title scene: the video's title; "
+        "closing scene: the call to action; list scene: an optional lead-in, may be empty)"
+    )
     visual_prompt: str = Field(description="What the scene's image shows, for an illustrator")
     layout: Layout = Field(default="center", description="Where the headline sits")
     palette: str = Field(default="", description="Palette name from the style's palettes")
     transition: Transition = Field(default="fade", description="Transition into the next scene")
     duration: float = Field(default=0.0, description="Seconds on screen")
+    kind: SceneKind = Field(
+        default="statement",
+        description="title (first scene), statement (a headline), stat (one number the narration "
+        "says), list (2-4 points the narration enumerates), quote (a quotation the narration "
+        "reads), closing (last scene: the call to action)",
+    )
+    subtitle: str = Field(default="", description="title scene: a short subtitle, at most 10 words")
+    figure: str = Field(
+        default="", description='stat scene: the number with its symbols as spoken, e.g. "$4.2M", "12%", "3x"'
+    )
+    unit: str = Field(default="", description='stat scene: a unit word after the number, e.g. "days"')
+    label: str = Field(default="", description='stat scene: what the number measures, e.g. "revenue growth"')
+    items: list[str] = Field(
+        default_factory=list,
+        description="list scene: 2-4 short items (at most 6 words each), in spoken order",
+    )
+    quote: str = Field(default="", description="quote scene: the quotation, at most 20 words")
+    attribution: str = Field(default="", description="quote scene: who said it")
+    link: str = Field(default="", description="closing scene: a URL or #channel from the briefing, if any")
+    motion: Motion | None = Field(
+        default=None, description="How the text enters; empty means the style's own motion"
+    )
 
 
 class Storyboard(BaseModel):
@@ -107,3 +139,4 @@ class RenderResult(BaseModel):
     usage: list[Usage] = []
     scenes_rendered: int = 0
     scenes_reused: int = 0
+    captions: list[Path] = Field(default_factory=list, description="The .srt and .vtt beside the MP4")

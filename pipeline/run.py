@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from PIL import Image
+
 from pipeline.agents.art_director import ArtEngine, OpenAIImages, ProceduralArt, scene_art
-from pipeline.agents.editor import Editor
-from pipeline.agents.narrator import OpenAIVoiceEngine, PiperVoiceEngine, VoiceEngine, narrate
+from pipeline.agents.editor import Editor, SceneVisual, timeline_words
+from pipeline.agents.narrator import LEAD_IN, OpenAIVoiceEngine, PiperVoiceEngine, VoiceEngine, narrate
 from pipeline.agents.scriptwriter import write_script
 from pipeline.agents.storyboarder import plan_storyboard
 from pipeline.briefing import Briefing
@@ -16,9 +19,13 @@ from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig
 from pipeline.errors import Cancelled
 from pipeline.llm import ChatModel, make_client
-from pipeline.models import Draft, RenderResult, Storyboard, Usage
+from pipeline.models import Draft, RenderResult, ScenePlan, SceneVoice, Storyboard, Usage, WordTiming
 from pipeline.progress import CancelToken, ProgressCallback, Reporter, no_progress
-from pipeline.render.stills import Geometry, compose_still, contact_sheet
+from pipeline.render import captions as cap
+from pipeline.render.kinds import VERSION as KINDS_VERSION
+from pipeline.render.kinds import Layer, Look, compose, render_scene
+from pipeline.render.motion import Placed
+from pipeline.render.stills import Geometry, contact_sheet
 
 # Measured by bench/render.py on a 2-core machine (seconds of work per second of video
 # at 720p); scaled by pixel count for larger outputs.
@@ -62,28 +69,72 @@ def work_dir_for(briefing: Briefing, config: PipelineConfig) -> Path:
     return config.work_dir / content_key("task", briefing)
 
 
+def _look(art: Path, briefing: Briefing, geo: Geometry, words: tuple[WordTiming, ...] = ()) -> Look:
+    img = Image.open(art).convert("RGB")
+    if img.size != geo.canvas:
+        img = img.resize(geo.canvas, Image.Resampling.LANCZOS)
+    return Look(geo, briefing.style, img, words)
+
+
 def still_paths(
     board: Storyboard, arts: list[Path], briefing: Briefing, geo: Geometry, work: WorkDir
 ) -> list[Path]:
+    """Keyframes at frame size: each scene's background at mid-pan with its text settled."""
     out = []
     for plan, art in zip(board.scenes, arts, strict=True):
-        key = content_key(
-            "still",
-            art.name,
-            plan.headline,
-            plan.layout,
-            plan.palette,
-            briefing.style,
-            geo.width,
-            geo.height,
-        )
+        shown = plan.model_dump(mode="json", exclude={"duration", "transition", "visual_prompt"})
+        key = content_key("still", KINDS_VERSION, art.name, shown, briefing.style, geo.width, geo.height)
         path = work.path("stills", key, ".bmp")
         if not path.exists():
-            img = compose_still(art, plan.headline, plan.layout, plan.palette, briefing.style, geo)
+            look = _look(art, briefing, geo)
             with work.writing(path) as tmp:
-                img.save(tmp, format="BMP")
+                compose(look, render_scene(plan, look)).save(tmp, format="BMP")
         out.append(path)
     return out
+
+
+def _save_layer(layer: Layer, work: WorkDir) -> Path:
+    """The layer's image under the hash of its pixels (so equal layers share one file)."""
+    img = layer.image
+    digest = hashlib.sha256(img.tobytes() + repr(img.size).encode()).hexdigest()[:20]
+    path = work.path("layers", digest, ".png")
+    if not path.exists():
+        with work.writing(path) as tmp:
+            img.save(tmp, format="PNG", compress_level=1)
+    return path
+
+
+def scene_visuals(
+    board: Storyboard,
+    arts: list[Path],
+    voices: list[SceneVoice],
+    briefing: Briefing,
+    geo: Geometry,
+    work: WorkDir,
+) -> list[SceneVisual]:
+    """Per scene: the background to pan and its text layers, timed to the scene's narration."""
+    out = []
+    for plan, art, voice in zip(board.scenes, arts, voices, strict=True):
+        words = tuple(
+            WordTiming(word=w.word, start=w.start + LEAD_IN, end=w.end + LEAD_IN) for w in voice.words
+        )
+        layers = render_scene(plan, _look(art, briefing, geo, words))
+        out.append(SceneVisual(art, tuple(Placed.of(layer, _save_layer(layer, work)) for layer in layers)))
+    return out
+
+
+def write_captions(board: Storyboard, voices: list[SceneVoice], geo: Geometry, video: Path) -> list[Path]:
+    """The captions as `.srt` and `.vtt` files beside the video (same pages as burned in)."""
+    _, _, chars = cap.layout(geo.width, geo.height)
+    words = timeline_words(board, voices)
+    paths = []
+    for suffix, text in ((".srt", cap.to_srt(words, chars)), (".vtt", cap.to_vtt(words, chars))):
+        path = video.with_suffix(suffix)
+        tmp = path.with_name(f".tmp-{path.name}")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        paths.append(path)
+    return paths
 
 
 def estimate(briefing: Briefing, config: PipelineConfig, scenes: int) -> tuple[float, float]:
@@ -109,6 +160,17 @@ def measure(video: Path) -> tuple[float, tuple[int, int]]:
     infos = ffmpeg_parse_infos(str(video))
     width, height = infos["video_size"]
     return float(infos["duration"]), (int(width), int(height))
+
+
+def _label(plan: ScenePlan) -> str:
+    """The contact sheet's line under a keyframe: the scene's main text."""
+    if plan.kind == "stat":
+        return f"{plan.figure} {plan.unit} {plan.label}".strip()
+    if plan.kind == "list":
+        return " · ".join(plan.items) or plan.headline
+    if plan.kind == "quote":
+        return f"“{plan.quote}” {plan.attribution}".strip()
+    return plan.headline
 
 
 def make_draft(
@@ -139,10 +201,11 @@ def make_draft(
         preview = ProceduralArt()
         arts = [scene_art(preview, p, briefing.style, geo.canvas, work) for p in board.scenes]
         stills = still_paths(board, arts, briefing, geo, work)
-        sheet = work.path("draft", content_key("sheet", [s.name for s in stills]), ".png")
+        kinds, labels = [p.kind for p in board.scenes], [_label(p) for p in board.scenes]
+        sheet = work.path("draft", content_key("sheet", 2, [s.name for s in stills], kinds, labels), ".png")
         if not sheet.exists():
             with work.writing(sheet) as tmp:
-                contact_sheet(stills, [p.headline for p in board.scenes], geo, tmp)
+                contact_sheet(stills, kinds, labels, geo, tmp)
         seconds, cost = estimate(briefing, config, len(board.scenes))
         return Draft(
             briefing=briefing,
@@ -202,12 +265,13 @@ def render(
             cancel.check()
             arts.append(scene_art(be.art, plan, briefing.style, geo.canvas, work))
             step(i + 1, f"Drew scene {i + 1} of {n}")
-        stills = still_paths(board, arts, briefing, geo, work)
+        visuals = scene_visuals(board, arts, voices, briefing, geo, work)
         timings["visuals"] = time.monotonic() - t
 
         t = time.monotonic()
         report("editor", 0, "Encoding the video")
-        target = out or work.path("final", content_key("video", [s.name for s in stills], board), ".mp4")
+        shown = [(v.background.name, [x.key() for x in v.layers]) for v in visuals]
+        target = out or work.path("final", content_key("video", shown, board), ".mp4")
         target.parent.mkdir(parents=True, exist_ok=True)
         editor = Editor(work, geo, config.fps, config.render_workers, cancel)
         last = [0.0]
@@ -223,8 +287,9 @@ def render(
             if marks:
                 last[0] = marks[-1]
 
-        editor.render(briefing, board, stills, voices, config.music, config.captions, target, on_fraction)
+        editor.render(briefing, board, visuals, voices, config.music, config.captions, target, on_fraction)
         timings["editor"] = time.monotonic() - t
+        subtitles = write_captions(board, voices, geo, target)
         report("editor", 1, "Video ready")
     except Cancelled:
         work.clean_temporaries()
@@ -242,4 +307,5 @@ def render(
         usage=usage,
         scenes_rendered=editor.rendered,
         scenes_reused=editor.reused,
+        captions=subtitles,
     )

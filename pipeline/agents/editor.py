@@ -1,9 +1,10 @@
-"""Editor: stills, captions and audio become the MP4, each frame encoded exactly once.
+"""Editor: backgrounds, text layers, captions and audio become the MP4, each frame encoded once.
 
 The timeline is cut into one piece per scene, ending with the crossfade into the next
-scene. Each piece is one small ffmpeg run (crop pan + xfade + libass captions + x264),
-cached under the hash of everything it shows, and the pieces are joined without
-re-encoding. A re-run reuses every piece whose content did not change.
+scene. Each piece is one small ffmpeg run (crop pan + the scene's text layers entering
+by time expressions + xfade + libass captions + x264), cached under the hash of
+everything it shows, and the pieces are joined without re-encoding. A re-run reuses
+every piece whose content did not change.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pipeline.progress import CancelToken
 from pipeline.render import captions as cap
 from pipeline.render.audio import mix, read_wav, write_wav
 from pipeline.render.ffmpeg import run_ffmpeg
+from pipeline.render.motion import Placed, layer_filters
 from pipeline.render.music import music_bed
 from pipeline.render.stills import Geometry, font_path
 
@@ -40,7 +42,7 @@ ENCODER = [
     "15360",
     "-an",
 ]
-ENCODER_VERSION = "x264-vf-21-2"
+ENCODER_VERSION = "x264-vf-21-3"
 # Two x264 threads per piece with two pieces at once was the fastest mix measured on 2 cores.
 ENCODER_THREADS = "2"
 # Start/end points of the pan as fractions of the slack, varied per scene.
@@ -69,15 +71,29 @@ class Piece:
         return self.b - self.a
 
 
+@dataclass(frozen=True)
+class SceneVisual:
+    """What a scene shows: its background (canvas size, panned) and its text layers."""
+
+    background: Path
+    layers: tuple[Placed, ...] = ()
+
+
 def transition_frames(fps: int) -> int:
     return max(2, round(fps * 0.5) // 2 * 2)
 
 
-def plan_pieces(board: Storyboard, fps: int) -> tuple[list[Piece], list[tuple[int, int]]]:
-    """One piece per scene, and each scene's visible span in frames (including its crossfades)."""
+def scene_bounds(board: Storyboard, fps: int) -> list[int]:
+    """Each scene's first frame, and the end of the last."""
     bounds = [0]
     for s in board.scenes:
         bounds.append(bounds[-1] + round(s.duration * fps))
+    return bounds
+
+
+def plan_pieces(board: Storyboard, fps: int) -> tuple[list[Piece], list[tuple[int, int]]]:
+    """One piece per scene, and each scene's visible span in frames (including its crossfades)."""
+    bounds = scene_bounds(board, fps)
     fade = transition_frames(fps)
     half = fade // 2
     n = len(board.scenes)
@@ -130,23 +146,29 @@ class Editor:
         # Timestamps start where the source enters the piece, as xfade matches by time.
         return (
             f"[{k}:v]loop=loop={frames - 1}:size=1:start=0,setpts=(N+{first - piece_a})/{self.fps}/TB,"
-            f"{self._crop(scene, span, first)},setsar=1[s{k}]"
+            f"{self._crop(scene, span, first)},setsar=1,format=yuv420p[s{k}]"
         )
 
-    def render_piece(self, piece: Piece, stills: list[Path], spans, states, on_frame) -> Path:
+    def render_piece(self, piece: Piece, visuals: list[SceneVisual], bounds, spans, states, on_frame) -> Path:
         """Encode one piece, or find it already encoded."""
         fps = self.fps
         t0 = piece.a / fps
         window = [s for s in states if s.end > t0 and s.start < piece.b / fps]
         ass = cap.to_ass(window, self.geo.width, self.geo.height, offset=t0) if window else ""
         rel_spans = [(spans[i][0] - piece.a, spans[i][1] - piece.a) for i in piece.scenes]
+        own = piece.scenes[0]
+        # Layer times are scene times; the piece may start inside the scene (after a crossfade).
+        shift = (bounds[own] - piece.a) / fps
+        layers = visuals[own].layers
         key = content_key(
             "piece",
             ENCODER_VERSION,
             fps,
             self.geo.width,
             self.geo.height,
-            [stills[i].name for i in piece.scenes],
+            [visuals[i].background.name for i in piece.scenes],
+            [layer.key() for layer in layers],
+            round(shift, 4),
             rel_spans,
             [i % len(PANS) for i in piece.scenes],
             piece.frames,
@@ -161,19 +183,23 @@ class Editor:
         inputs: list[str] = []
         graph: list[str] = []
         for k, i in enumerate(piece.scenes):
-            inputs += ["-framerate", str(fps), "-i", str(stills[i].relative_to(self.work.root))]
+            inputs += ["-framerate", str(fps), "-i", str(visuals[i].background.relative_to(self.work.root))]
             # xfade starts reading the second scene where the fade begins.
             first, count = (piece.a, piece.frames) if k == 0 else (piece.b - piece.fade, piece.fade)
             graph.append(self._source(k, i, spans[i], first, count, piece.a))
+        last = "s0"
+        for j, layer in enumerate(layers):
+            k = len(piece.scenes) + j
+            inputs += ["-i", str(layer.image.relative_to(self.work.root))]
+            graph += layer_filters(k, layer, shift, piece.frames, fps, last, f"o{j}")
+            last = f"o{j}"
         if len(piece.scenes) == 2:
             offset = (piece.frames - piece.fade) / fps
             graph.append(
-                f"[s0][s1]xfade=transition={piece.transition}:duration={piece.fade / fps:.4f}"
+                f"[{last}][s1]xfade=transition={piece.transition}:duration={piece.fade / fps:.4f}"
                 f":offset={offset:.4f}[m]"
             )
             last = "m"
-        else:
-            last = "s0"
         tail = "format=yuv420p"
         if ass:
             sub = self.work.path("captions", key, ".ass")
@@ -212,7 +238,7 @@ class Editor:
         self,
         briefing: Briefing,
         board: Storyboard,
-        stills: list[Path],
+        visuals: list[SceneVisual],
         voices: list[SceneVoice],
         music: bool,
         show_captions: bool,
@@ -225,6 +251,7 @@ class Editor:
         if not (fonts / font_path().name).exists():
             shutil.copy(font_path(), fonts / font_path().name)
         pieces, spans = plan_pieces(board, self.fps)
+        bounds = scene_bounds(board, self.fps)
         words = timeline_words(board, voices)
         _, _, chars = cap.layout(self.geo.width, self.geo.height)
         states = cap.captions(words, chars) if show_captions else []
@@ -242,7 +269,9 @@ class Editor:
             # The mix runs beside the first pieces. On a failure the other pieces still
             # finish: they are cached for the retry.
             mixing = pool.submit(self._mix, briefing, board, voices, music)
-            futures = [pool.submit(self.render_piece, p, stills, spans, states, on_frame) for p in pieces]
+            futures = [
+                pool.submit(self.render_piece, p, visuals, bounds, spans, states, on_frame) for p in pieces
+            ]
             paths = [f.result() for f in futures]
             audio = mixing.result()
         listing = self.work.path("final", content_key("list", [p.name for p in paths]), ".txt")

@@ -6,6 +6,7 @@ import math
 
 from pydantic import BaseModel, Field
 
+from pipeline.agents.scene_kinds import assign_kinds
 from pipeline.briefing import Briefing, Style
 from pipeline.llm import ChatModel, as_prompt_json
 from pipeline.models import ScenePlan, Script, Storyboard, Usage
@@ -72,7 +73,9 @@ def plan_offline(briefing: Briefing, script: Script, fps: int) -> Storyboard:
                 transition=transitions[i % len(transitions)],  # type: ignore[arg-type]
             )
         )
-    return fit_durations(Storyboard(scenes=plans), script, briefing.duration, fps, n)
+    return assign_kinds(
+        briefing, script, fit_durations(Storyboard(scenes=plans), script, briefing.duration, fps, n)
+    )
 
 
 def fit_durations(board: Storyboard, script: Script, total: int, fps: int, n: int) -> Storyboard:
@@ -114,4 +117,4 @@ def plan_storyboard(
         plan = plans.scenes[i] if i < len(plans.scenes) else fallback_plan
         scenes.append(plan.model_copy(update={"headline": clamp_headline(plan.headline)}))
     board = fit_durations(Storyboard(scenes=scenes), script, briefing.duration, fps, len(scenes))
-    return board, usage
+    return assign_kinds(briefing, script, board), usage

@@ -46,10 +46,14 @@ def pages(words: list[WordTiming], max_chars: int) -> list[list[WordTiming]]:
 def captions(words: list[WordTiming], max_chars: int) -> list[Caption]:
     """Caption states for a whole timeline; each page stays up until its last word ends."""
     states: list[Caption] = []
-    for page in pages(words, max_chars):
+    book = pages(words, max_chars)
+    for k, page in enumerate(book):
         texts = tuple(_clean(w.word) for w in page)
         for i, w in enumerate(page):
             end = page[i + 1].start if i + 1 < len(page) else w.end + 0.25
+            if i + 1 == len(page) and k + 1 < len(book):
+                # A page leaves when the next one comes: libass would stack two pages.
+                end = min(end, book[k + 1][0].start)
             states.append(Caption(w.start, end, texts, i))
     return states
 
@@ -92,3 +96,41 @@ def to_ass(states: list[Caption], width: int, height: int, offset: float = 0.0) 
         )
         lines.append(f"Dialogue: 0,{_ts(max(0.0, start))},{_ts(end)},Caption,,0,0,0,,{text}")
     return head + "\n".join(lines) + "\n"
+
+
+def _clock(t: float, sep: str) -> str:
+    ms = max(0, round(t * 1000))
+    return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d}{sep}{ms % 1000:03d}"
+
+
+def cues(words: list[WordTiming], max_chars: int) -> list[tuple[float, float, str]]:
+    """(start, end, text) per caption page, as burned in: a page stays until its last word ends."""
+    out = []
+    for page in pages(words, max_chars):
+        text = " ".join(speakable(w.word) for w in page)
+        out.append((page[0].start, page[-1].end + 0.25, text))
+    # A page never overlaps the next one (players stack overlapping cues).
+    return [(a, min(b, out[i + 1][0]) if i + 1 < len(out) else b, t) for i, (a, b, t) in enumerate(out)]
+
+
+def to_srt(words: list[WordTiming], max_chars: int) -> str:
+    """SubRip captions for a timeline of words."""
+    blocks = [
+        f"{i}\n{_clock(a, ',')} --> {_clock(b, ',')}\n{text}\n"
+        for i, (a, b, text) in enumerate(cues(words, max_chars), 1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(words: list[WordTiming], max_chars: int) -> str:
+    """WebVTT captions; each cue carries its words' start times, so players can highlight them."""
+    out = ["WEBVTT", ""]
+    page_list = pages(words, max_chars)
+    for (a, b, _text), page in zip(cues(words, max_chars), page_list, strict=True):
+        # Escape what WebVTT treats as markup.
+        parts = [speakable(w.word).replace("&", "&amp;").replace("<", "&lt;") for w in page]
+        timed = parts[0] + "".join(
+            f" <{_clock(w.start, '.')}>{p}" for w, p in zip(page[1:], parts[1:], strict=True)
+        )
+        out += [f"{_clock(a, '.')} --> {_clock(b, '.')}", timed, ""]
+    return "\n".join(out)

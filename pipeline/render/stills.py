@@ -1,15 +1,13 @@
-"""Scene stills (art + headline, baked once with Pillow) and the draft's contact sheet."""
+"""Frame geometry, fonts and text fitting, and the draft's contact sheet."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
-
-from pipeline.briefing import Style
-from pipeline.render.procedural import palette_colors
 
 MOTION = 0.08  # the canvas is this much larger than the frame, for a gentle pan
 
@@ -88,75 +86,55 @@ def fit_text(text: str, max_w: int, max_h: int, start: int, max_lines: int = 3):
         size = max(12, int(size * 0.9))
 
 
-def compose_still(
-    art: Path, headline: str, layout: str, palette: str, style: Style, geo: Geometry
-) -> Image.Image:
-    """The scene's canvas: art with the headline laid out in the always-visible box."""
-    img = Image.open(art).convert("RGBA")
-    if img.size != geo.canvas:
-        img = img.resize(geo.canvas, Image.Resampling.LANCZOS)
-    _c0, _c1, accent, _a2, text_rgb = palette_colors(palette, style)
-    left, top, right, bottom = geo.headline_box()
-    box_w, box_h = right - left, bottom - top
-    start = int(min(geo.width, geo.height) * (0.11 if geo.width > geo.height else 0.095))
-    fnt, lines = fit_text(headline, int(box_w * (0.7 if layout == "left" else 0.92)), box_h, start)
-    size = fnt.size
-    line_h = int(size * 1.2)
-    block_h = line_h * len(lines)
-    widths = [int(fnt.getlength(line)) for line in lines]
-    block_w = max(widths, default=0)
-    y0 = top if layout == "top" else top + (box_h - block_h) // 2
-    x_left = left if layout == "left" else left + (box_w - block_w) // 2
-
-    dark_text = sum(text_rgb) < 300
-    scrim_rgb = (255, 255, 255) if dark_text else (0, 0, 0)
-    overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
-    d = ImageDraw.Draw(overlay)
-    pad = int(size * 0.45)
-    d.rounded_rectangle(
-        [x_left - pad, y0 - pad, x_left + block_w + pad, y0 + block_h + pad // 2],
-        radius=pad,
-        fill=(*scrim_rgb, 110),
-    )
-    if layout == "left":
-        bar = max(4, size // 10)
-        d.rectangle(
-            [x_left - pad - bar * 2, y0 - pad, x_left - pad - bar, y0 + block_h + pad // 2],
-            fill=(*accent, 255),
-        )
-    shadow = (0, 0, 0, 140) if not dark_text else (255, 255, 255, 120)
-    off = max(2, size // 24)
-    for i, (line, lw) in enumerate(zip(lines, widths, strict=True)):
-        x = x_left if layout == "left" else x_left + (block_w - lw) // 2
-        y = y0 + i * line_h
-        d.text((x + off, y + off), line, font=fnt, fill=shadow)
-        d.text((x, y), line, font=fnt, fill=(*text_rgb, 255))
-    img.alpha_composite(overlay)
-    return img.convert("RGB")
+def sheet_grid(n: int, thumb_w: int, thumb_h: int) -> tuple[int, int]:
+    """(columns, rows) for n thumbnails: few empty cells, and a sheet about as wide as a screen."""
+    best: tuple[float, int, int] | None = None
+    for cols in range(1, min(n, 6) + 1):
+        rows = -(-n // cols)
+        aspect = cols * thumb_w / (rows * thumb_h)
+        score = (rows * cols - n) * 1.5 + abs(math.log(aspect / (16 / 10)))
+        if best is None or score < best[0]:
+            best = (score, cols, rows)
+    assert best is not None
+    return best[1], best[2]
 
 
-def contact_sheet(stills: list[Path], headlines: list[str], geo: Geometry, out: Path) -> None:
-    """One keyframe per scene, numbered, with its headline underneath, in a grid."""
-    cols = 3 if geo.width >= geo.height else 4
+KIND_COLOURS = {
+    "title": (255, 214, 0),
+    "statement": (160, 200, 255),
+    "stat": (120, 230, 160),
+    "list": (255, 170, 120),
+    "quote": (220, 170, 255),
+    "closing": (255, 130, 160),
+}
+
+
+def contact_sheet(stills: list[Path], kinds: list[str], labels: list[str], geo: Geometry, out: Path) -> None:
+    """One keyframe per scene, numbered and tagged with its kind, its text underneath; the grid
+    adapts to the scene count."""
     thumb_w = 400 if geo.width >= geo.height else 240
     thumb_h = round(thumb_w * geo.height / geo.width)
+    cols, rows = sheet_grid(max(1, len(stills)), thumb_w, thumb_h)
     label_h = 56
     gap = 16
-    rows = (len(stills) + cols - 1) // cols
     sheet = Image.new(
         "RGB", (gap + cols * (thumb_w + gap), gap + rows * (thumb_h + label_h + gap)), (24, 24, 28)
     )
     d = ImageDraw.Draw(sheet)
-    dx, dy = geo.slack
-    for i, (path, headline) in enumerate(zip(stills, headlines, strict=True)):
-        frame = Image.open(path).crop((dx // 2, dy // 2, dx // 2 + geo.width, dy // 2 + geo.height))
-        frame = frame.resize((thumb_w, thumb_h), Image.Resampling.LANCZOS)
+    for i, (path, kind, label) in enumerate(zip(stills, kinds, labels, strict=True)):
+        frame = Image.open(path).convert("RGB").resize((thumb_w, thumb_h), Image.Resampling.LANCZOS)
         x = gap + (i % cols) * (thumb_w + gap)
         y = gap + (i // cols) * (thumb_h + label_h + gap)
         sheet.paste(frame, (x, y))
         d.rounded_rectangle([x + 8, y + 8, x + 52, y + 44], radius=8, fill=(255, 214, 0))
         d.text((x + 30, y + 26), str(i + 1), font=font(24), fill=(0, 0, 0), anchor="mm")
-        fnt, lines = fit_text(headline, thumb_w, label_h - 8, 22, max_lines=2)
+        tag = font(18)
+        tw = int(tag.getlength(kind))
+        d.rounded_rectangle(
+            [x + 60, y + 12, x + 76 + tw, y + 40], radius=6, fill=KIND_COLOURS.get(kind, (200, 200, 200))
+        )
+        d.text((x + 68, y + 26), kind, font=tag, fill=(0, 0, 0), anchor="lm")
+        fnt, lines = fit_text(label, thumb_w, label_h - 8, 22, max_lines=2)
         for k, line in enumerate(lines):
             d.text((x, y + thumb_h + 6 + k * int(fnt.size * 1.2)), line, font=fnt, fill=(235, 235, 240))
     sheet.save(out, format="PNG")

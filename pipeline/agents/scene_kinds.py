@@ -1,0 +1,312 @@
+"""Scene kinds: which kind each scene is, and that kind's fields, read from the script's text.
+
+`assign_kinds` is pure and deterministic. The first scene is the title and the last the
+closing; in between, a quotation makes a quote, a number with its unit a stat and an
+enumeration a list, else the scene stays a statement. A kind the model chose is kept
+when its fields hold up (or can be read from the narration), and is a statement otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.briefing import Briefing
+from pipeline.models import ScenePlan, Script, ScriptScene, Storyboard
+from pipeline.text import headline_from, sentences, speakable
+
+
+def _wordlist(text: str) -> list[str]:
+    return text.split()
+
+
+TITLE_WORDS, SUBTITLE_WORDS, LABEL_WORDS, ITEM_WORDS = 8, 10, 6, 6
+QUOTE_WORDS, CTA_WORDS, HEADING_WORDS, MAX_ITEMS = 20, 10, 10, 4
+FIGURE_CHARS, LINK_CHARS = 12, 60
+
+_WORD_NUMBERS = {
+    w: i
+    for i, w in enumerate(
+        _wordlist(
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+            "fifteen sixteen seventeen eighteen nineteen twenty"
+        )
+    )
+} | {
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+}
+UNITS = _wordlist(
+    "seconds minutes hours days weeks months years percent times people users customers teams "
+    "countries languages offices sites stores employees members clients partners projects "
+    "tickets hours steps points"
+)
+_SINGULAR = {u[:-1]: u for u in UNITS if u.endswith("s")}
+_SCALE = {"thousand": "K", "million": "M", "billion": "B", "trillion": "T"}
+_FIGURE = re.compile(
+    r"(?P<pre>[$€£¥])?(?P<num>\d[\d,]*(?:\.\d+)?)(?P<suf>%|x\b|×|[kKmMbB]n?\b)?"
+    r"(?:\s+(?P<scale>thousand|million|billion|trillion)\b)?(?:\s+(?P<unit>[A-Za-z]+))?"
+)
+_WORD_FIGURE = re.compile(r"\b(?P<num>" + "|".join(_WORD_NUMBERS) + r")\s+(?P<unit>[A-Za-z]+)", re.I)
+_QUOTE = re.compile(r"[“\"]([^”\"]{8,300})[”\"]")
+_SAID_AFTER = re.compile(
+    r"^\s*,?\s*(?:says|said|writes|wrote|explains|explained|—|–|-)\s+"
+    r"(?P<who>[A-Z][\w.'’-]*(?:\s+(?:of\s+|from\s+)?[A-Z][\w.'’-]*){0,4})"
+)
+_SAID_BEFORE = re.compile(
+    r"(?P<who>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})\s+(?:says|said|put it|wrote|told us)\s*[:,]?\s*$"
+)
+_URL = re.compile(
+    r"https?://[^\s<>\"]+|www\.[^\s<>\"]+|\b[\w-]+\.(?:com|io|org|net|dev|app|co|ai)(?:/[^\s<>\"]*)?"
+)
+_CHANNEL = re.compile(r"(?<![\w&])#[a-z0-9][a-z0-9_-]{0,79}")
+IMPERATIVES = set(
+    _wordlist(
+        "try join sign visit register contact reply start book download ask read share watch get learn "
+        "check go follow submit complete report wear use call email install update review bring come meet "
+        "vote apply enrol enroll subscribe tell send open find explore discover see remember save claim "
+        "grab order upgrade switch schedule keep make take"
+    )
+)
+_LEAD_STRIP = {
+    "it",
+    "we",
+    "you",
+    "they",
+    "this",
+    "that",
+    "our",
+    "your",
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "also",
+}
+_PREPOSITIONS = {"across", "on", "in", "for", "with", "from", "to", "including", "like", "at", "into"}
+_DANGLING = set(
+    _wordlist(
+        "a an the and or of to for in on at by with from about around only just over under than more less up "
+        "down within is are was were be been takes take took grew grow rose fell reached reach saves "
+        "saved cut costs cost has have had by per"
+    )
+)
+
+
+def _words(text: str, limit: int) -> str:
+    words = text.split()
+    return " ".join(words[:limit]).strip(" ,;:") if words else ""
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# -- stat --------------------------------------------------------------------------------------
+
+
+def _unit_of(word: str | None) -> str:
+    w = (word or "").lower()
+    return w if w in UNITS else _SINGULAR.get(w, "") and w
+
+
+def find_figure(text: str) -> tuple[str, str, int, int] | None:
+    """(figure, unit, start, end) of the first figure worth a stat in `text`, e.g. ("$4.2M", "", ...)."""
+    for m in _FIGURE.finditer(text):
+        pre, num, suf, scale, unit_word = (m.group(g) or "" for g in ("pre", "num", "suf", "scale", "unit"))
+        unit = _unit_of(unit_word)
+        known = bool(unit)
+        if unit == "percent":
+            suf, unit = "%", ""
+        elif unit == "times":
+            suf, unit = "x", ""
+        digits = num.replace(",", "")
+        is_year = len(digits) == 4 and 1900 <= float(digits) <= 2100 and not (pre or suf or unit or scale)
+        if is_year or not (pre or suf or unit or scale or len(digits.split(".")[0]) >= 2):
+            continue  # a year, or a bare small number ("2 of them") does not make a stat
+        figure = f"{pre}{num}{suf.replace('×', 'x')}{_SCALE.get(scale, '')}"
+        end = m.end() if known or not unit_word else m.end() - len(unit_word) - 1
+        return figure[:FIGURE_CHARS], unit, m.start(), end
+    for m in _WORD_FIGURE.finditer(text):
+        unit = _unit_of(m.group("unit"))
+        if unit:
+            value = _WORD_NUMBERS[m.group("num").lower()]
+            if unit == "percent":
+                return f"{value}%", "", m.start(), m.end()
+            if unit == "times":
+                return f"{value}x", "", m.start(), m.end()
+            return str(value), unit, m.start(), m.end()
+    return None
+
+
+def _label(sentence: str, start: int, end: int) -> str:
+    """What the figure measures: the words around it in its clause, trimmed of dangling words."""
+    clause_start = max(sentence.rfind(c, 0, start) for c in ",;:—") + 1
+    ends = [i for i in (sentence.find(c, end) for c in ",;:—.!?") if i >= 0]
+    clause_end = min(ends, default=len(sentence))
+    before = re.split(r"\band\b", sentence[clause_start:start])[-1].split()
+    after = re.split(r"\band\b", sentence[end:clause_end])[0].split()
+    while before and before[-1].lower().strip(",.") in _DANGLING:
+        before.pop()
+    while after and after[0].lower() in _DANGLING - {"per", "in", "of"}:
+        after.pop(0)
+    while after and after[-1].lower() in _DANGLING:
+        after.pop()
+    words = [*before, *after] if len(before) + len(after) <= LABEL_WORDS else (before or after)
+    return _cap(_words(" ".join(words).strip(" ,.;:"), LABEL_WORDS))
+
+
+def stat_fields(narration: str) -> dict | None:
+    for sentence in sentences(narration):
+        found = find_figure(sentence)
+        if found:
+            figure, unit, start, end = found
+            return {"figure": figure, "unit": unit, "label": _label(sentence, start, end)}
+    return None
+
+
+# -- list --------------------------------------------------------------------------------------
+
+
+def _item(chunk: str) -> str:
+    words = chunk.strip(" .!?;:").split()
+    while len(words) > 1 and words[0].lower() in _LEAD_STRIP | _PREPOSITIONS:
+        words.pop(0)
+    return _cap(" ".join(words))
+
+
+def list_fields(narration: str) -> dict | None:
+    """Items of the first enumeration: "A, B and C" (three or more), or "Lead: A, B, C"."""
+    for sentence in sentences(narration):
+        lead = ""
+        body = sentence
+        if ":" in sentence:
+            lead, body = sentence.split(":", 1)
+        chunks = [c for c in re.split(r",\s*|\s+(?:and|or)\s+", body.strip(" .!?")) if c.strip()]
+        chunks = [re.sub(r"^(?:and|or)\s+", "", c.strip()) for c in chunks]
+        if len(chunks) >= 3 and len(chunks[0].split()) > ITEM_WORDS and not lead:
+            lead, chunks = chunks[0], chunks[1:]
+        if not (2 <= len(chunks) <= MAX_ITEMS and (lead or len(chunks) >= 3)):
+            continue
+        items = [_item(c) for c in chunks]
+        if all(0 < len(i.split()) <= ITEM_WORDS for i in items):
+            heading = lead.strip() if len(lead.split()) <= HEADING_WORDS else ""
+            return {"items": items, "headline": _cap(heading)}
+    return None
+
+
+# -- quote -------------------------------------------------------------------------------------
+
+
+def quote_fields(narration: str) -> dict | None:
+    m = _QUOTE.search(narration)
+    if not m or len(m.group(1).split()) < 3:
+        return None
+    quote = m.group(1).strip(" ,")
+    after = _SAID_AFTER.search(narration[m.end() :])
+    before = _SAID_BEFORE.search(narration[: m.start()].rstrip())
+    who = (after or before).group("who") if (after or before) else ""
+    who = re.sub(r"^As\s+", "", who).rstrip(".,;:")
+    words = quote.split()
+    if len(words) > QUOTE_WORDS:
+        quote = " ".join(words[:QUOTE_WORDS]).rstrip(",;:") + "…"
+    return {"quote": quote, "attribution": _words(who, 6)}
+
+
+# -- title and closing --------------------------------------------------------------------------
+
+
+def find_link(briefing: Briefing) -> str:
+    text = f"{briefing.title} {briefing.description}"
+    m = _URL.search(text) or _CHANNEL.search(text)
+    return m.group(0).rstrip(".,;:!?)")[:LINK_CHARS] if m else ""
+
+
+def call_to_action(briefing: Briefing, last: ScriptScene | None) -> str:
+    """The briefing's last imperative sentence ("Try it free for thirty days"), else the title."""
+    for source in (briefing.description, last.narration if last else ""):
+        found = ""
+        for sentence in sentences(source):
+            first = re.sub(r"^please\s+", "", sentence, flags=re.I).split()
+            if first and first[0].lower().strip(",") in IMPERATIVES:
+                found = sentence
+        if found:
+            # The link has its own line on the card: "Join us in #launch" reads "Join us".
+            where = r"(?:\s+(?:at|in|on|to|via|from))?\s*"
+            text = re.sub(where + f"(?:{_URL.pattern}|{_CHANNEL.pattern})", "", found).strip(" .!")
+            return (
+                _words(text, CTA_WORDS) if len(text.split()) <= CTA_WORDS else headline_from(text, CTA_WORDS)
+            )
+    return headline_from(briefing.title, TITLE_WORDS)
+
+
+# -- assignment --------------------------------------------------------------------------------
+
+
+def _clean(plan: ScenePlan) -> ScenePlan:
+    """Every text field spoken-clean and within its limit (the model may overrun them)."""
+    return plan.model_copy(
+        update={
+            "headline": _words(
+                speakable(plan.headline), CTA_WORDS if plan.kind == "closing" else HEADING_WORDS
+            ),
+            "subtitle": _words(speakable(plan.subtitle), SUBTITLE_WORDS),
+            "figure": speakable(plan.figure)[:FIGURE_CHARS],
+            "unit": _words(speakable(plan.unit), 2),
+            "label": _words(speakable(plan.label), LABEL_WORDS),
+            "items": [_words(speakable(i), ITEM_WORDS) for i in plan.items if speakable(i)][:MAX_ITEMS],
+            "quote": _words(speakable(plan.quote).strip('“”"'), QUOTE_WORDS),
+            "attribution": _words(speakable(plan.attribution), 6),
+            "link": speakable(plan.link)[:LINK_CHARS],
+        }
+    )
+
+
+def _middle(plan: ScenePlan, scene: ScriptScene) -> ScenePlan:
+    """A middle scene's kind: the model's when its fields hold up, else read from the narration."""
+    text = scene.narration
+    if plan.kind == "stat" and plan.figure and any(ch.isdigit() for ch in plan.figure):
+        return plan.model_copy(update={"label": plan.label or plan.headline})
+    if plan.kind == "list" and 2 <= len([i for i in plan.items if i.strip()]) <= MAX_ITEMS:
+        return plan
+    if plan.kind == "quote" and len(plan.quote.split()) >= 3:
+        return plan
+    reads = {"quote": quote_fields(text), "stat": stat_fields(text), "list": list_fields(text)}
+    order = [plan.kind] if plan.kind in reads else []
+    for kind in [*order, "quote", "stat", "list"]:
+        if reads[kind]:
+            return plan.model_copy(update={"kind": kind, **reads[kind]})
+    return plan.model_copy(update={"kind": "statement"})
+
+
+def assign_kinds(briefing: Briefing, script: Script, board: Storyboard) -> Storyboard:
+    """Each scene's kind and fields: title first, closing last, stat/list/quote where the text has one."""
+    n = len(board.scenes)
+    scenes = list(script.scenes) + [None] * max(0, n - len(script.scenes))
+    out = []
+    title = headline_from(briefing.title, TITLE_WORDS)
+    for i, (plan, scene) in enumerate(zip(board.scenes, scenes[:n], strict=True)):
+        if i == 0:
+            first = sentences(briefing.description)
+            subtitle = plan.subtitle if plan.kind == "title" and plan.subtitle else ""
+            if not subtitle and first:
+                subtitle = headline_from(first[0], SUBTITLE_WORDS)
+            if subtitle.lower() == title.lower():
+                subtitle = ""
+            plan = plan.model_copy(update={"kind": "title", "headline": title, "subtitle": subtitle})
+        elif i == n - 1:
+            cta = call_to_action(briefing, scene)
+            link = plan.link if plan.kind == "closing" and plan.link else find_link(briefing)
+            plan = plan.model_copy(update={"kind": "closing", "headline": cta, "link": link})
+        elif scene is not None:
+            plan = _middle(plan, scene)
+        else:
+            plan = plan.model_copy(update={"kind": "statement"})
+        out.append(_clean(plan))
+    return Storyboard(scenes=out)

@@ -1,0 +1,394 @@
+"""One render function per scene kind: the scene value becomes pre-baked text layers.
+
+A layer is an RGBA image (one state, or several stacked vertically: a count-up, a
+word-by-word reveal, a zoom) with where it sits, when it enters and how it moves. The
+editor turns layers into ffmpeg overlays with time expressions, so no frame is drawn in
+Python. Colours come from the palette and are adjusted by `contrast.legible` over the
+part of the background the text will cover as it pans.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+
+from pipeline.briefing import Style
+from pipeline.models import ScenePlan, WordTiming
+from pipeline.render.contrast import BLACK, Legible, legible
+from pipeline.render.layout import LINE, Block, layout_scene, safe_area
+from pipeline.render.procedural import palette_colors
+from pipeline.render.stills import Geometry, font
+
+VERSION = "kinds-1"
+ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
+ENTRANCE = 0.5  # seconds an entrance takes
+STAGGER = 0.25  # seconds between a scene's successive blocks
+WORD_STEP = 0.12  # seconds between words of a word-by-word reveal
+SCALE_STEPS = (0.84, 0.88, 0.92, 0.95, 0.975, 1.0)
+COUNT_STEPS = 12
+
+STYLE_MOTION: dict[Style, str] = {
+    Style.CORPORATE: "slide",
+    Style.MODERN: "fade-up",
+    Style.CINEMATIC: "scale",
+    Style.MINIMAL: "fade-up",
+    Style.PLAYFUL: "words",
+}
+# Statements keep a scrim as their look; other kinds get one only when contrast needs it.
+MIN_SCRIM = {"headline": 0.4}
+
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """Pre-baked text at (x, y) in the frame, entering at `start` s into the scene.
+
+    It fades in over `duration` while moving from (x + dx, y + dy) to (x, y), and shows
+    state k (of the image's equal-height stacked states) from `state_times[k - 1]` on.
+    """
+
+    role: str
+    image: Image.Image
+    x: int
+    y: int
+    start: float
+    duration: float = ENTRANCE
+    dx: int = 0
+    dy: int = 0
+    state_times: tuple[float, ...] = ()
+
+    @property
+    def states(self) -> int:
+        return len(self.state_times) + 1
+
+    @property
+    def width(self) -> int:
+        return self.image.width
+
+    @property
+    def height(self) -> int:
+        return self.image.height // self.states
+
+    def final(self) -> Image.Image:
+        """The state the layer settles in (for keyframes)."""
+        h = self.height
+        return self.image.crop((0, h * (self.states - 1), self.width, h * self.states))
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a scene is drawn with besides its plan: frame, style, background and spoken words."""
+
+    geo: Geometry
+    style: Style
+    art: Image.Image  # the background at canvas size (it pans under the text)
+    words: tuple[WordTiming, ...] = ()  # narration words, seconds from the scene's start
+
+    def behind(self, block: Block):
+        """The background pixels that pass under `block` at any point of the pan."""
+        import numpy as np
+
+        dx, dy = self.geo.slack
+        b = block.box
+        region = self.art.crop((b.x, b.y, b.right + dx, b.bottom + dy)).convert("RGB")
+        return np.asarray(region)
+
+
+def motion_of(plan: ScenePlan, style: Style) -> str:
+    return plan.motion or STYLE_MOTION[style]
+
+
+# -- drawing -----------------------------------------------------------------------------------
+
+
+def _colours(block: Block, look: Look, want: tuple[int, int, int], role: str) -> Legible:
+    return legible(want, look.behind(block), min_alpha=MIN_SCRIM.get(role, 0.0))
+
+
+def _line_x(block: Block, line: str) -> int:
+    if block.align == "left":
+        return block.pad + block.indent
+    inner = block.box.w - 2 * block.pad
+    return block.pad + (inner - block.line_width(line)) // 2
+
+
+def _draw(
+    block: Block, ink: Legible, words: int | None = None, text: tuple[str, ...] | None = None, bullet=None
+) -> Image.Image:
+    """The block's box as RGBA: scrim, optional bullet, and its text (the first `words` words)."""
+    w, h = block.box.w, block.box.h
+    img = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    if ink.scrim_alpha > 0:
+        d.rounded_rectangle(
+            [0, 0, w - 1, h - 1], radius=block.pad, fill=(*ink.scrim, round(255 * ink.scrim_alpha))
+        )
+    fnt = font(block.size)
+    lines = text or block.lines
+    if bullet is not None:
+        r = max(2, block.size // 5)
+        cy = block.pad + round(block.size * 0.62)
+        cx = block.pad + round(block.size * 0.4)
+        d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(*bullet, 255))
+    left = words if words is not None else 10**6
+    shadow = (0, 0, 0, 110) if ink.scrim == BLACK else (255, 255, 255, 110)
+    off = max(1, block.size // 28)
+    for i, line in enumerate(lines):
+        if left <= 0:
+            break
+        parts = line.split(" ")
+        shown = " ".join(parts[:left])
+        left -= len(parts)
+        x, y = _line_x(block, line), block.pad + round(i * block.size * LINE)
+        d.text((x + off, y + off), shown, font=fnt, fill=shadow)
+        d.text((x, y), shown, font=fnt, fill=(*ink.text, 255))
+    return img
+
+
+def _stacked(states: list[Image.Image]) -> Image.Image:
+    w, h = states[0].size
+    out = Image.new("RGBA", (w, h * len(states)), (0, 0, 0, 0))
+    for k, img in enumerate(states):
+        out.paste(img, (0, k * h))
+    return out
+
+
+def _scaled(img: Image.Image, f: float) -> Image.Image:
+    if f >= 1.0:
+        return img
+    w, h = img.size
+    small = img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BILINEAR)
+    out = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    out.paste(small, ((w - small.width) // 2, (h - small.height) // 2))
+    return out
+
+
+def _ease_times(start: float, duration: float, n: int) -> tuple[float, ...]:
+    """When states 1..n-1 begin so the sequence eases out (fast first, settling last)."""
+    out = []
+    for k in range(1, n):
+        u = k / (n - 1)
+        # Inverse of the ease-out 1 - (1 - s)^2: state k is reached at time s.
+        out.append(round(start + duration * (1 - (1 - u) ** 0.5), 3))
+    return tuple(out)
+
+
+def _enter(block: Block, ink: Legible, look: Look, motion: str, start: float, bullet=None) -> Layer:
+    """A block that enters with `motion`, with its movement kept inside the safe area."""
+    base = _draw(block, ink, bullet=bullet)
+    b = block.box
+    safe = safe_area(look.geo.width, look.geo.height)
+    if motion == "words":
+        n = sum(len(line.split(" ")) for line in block.lines)
+        states = [_draw(block, ink, k, bullet=bullet) for k in range(1, n + 1)]
+        times = tuple(round(start + k * WORD_STEP, 3) for k in range(1, n))
+        return Layer(block.role, _stacked(states), b.x, b.y, start, 0.2, state_times=times)
+    if motion == "scale":
+        states = [_scaled(base, f) for f in SCALE_STEPS]
+        return Layer(
+            block.role,
+            _stacked(states),
+            b.x,
+            b.y,
+            start,
+            ENTRANCE,
+            state_times=_ease_times(start, ENTRANCE, len(states)),
+        )
+    if motion == "slide":
+        room_left, room_right = b.x - safe.x, safe.right - b.right
+        dist = round(look.geo.width * 0.05)
+        dx = -min(dist, room_left) if room_left >= room_right else min(dist, room_right)
+        return Layer(block.role, base, b.x, b.y, start, ENTRANCE, dx=dx)
+    dy = min(round(look.geo.height * 0.04), safe.bottom - b.bottom)  # fade-up: rises into place
+    return Layer(block.role, base, b.x, b.y, start, ENTRANCE, dy=max(0, dy))
+
+
+# -- cues: when the narrator reaches a piece of text --------------------------------------------
+
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "and",
+    "or",
+    "to",
+    "of",
+    "in",
+    "on",
+    "for",
+    "with",
+    "it",
+    "we",
+    "you",
+    "our",
+    "your",
+}
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"[^\w$%]", "", word.lower())
+
+
+def cue(words: tuple[WordTiming, ...], text: str, after: int = 0) -> tuple[float, int] | None:
+    """(time, index) of the first content word of `text` spoken at or after word `after`."""
+    keys = [_norm(w) for w in text.split() if _norm(w) and _norm(w) not in _STOP] or [_norm(text)]
+    spoken = [_norm(w.word) for w in words]
+    for key in keys[:2]:
+        for i in range(after, len(spoken)):
+            if spoken[i] == key or (len(key) > 3 and spoken[i].startswith(key[:5])):
+                return words[i].start, i
+    return None
+
+
+# -- the kinds ---------------------------------------------------------------------------------
+
+
+def _palette(plan: ScenePlan, look: Look):
+    _c0, _c1, accent, accent2, text = palette_colors(plan.palette, look.style)
+    return accent, accent2, text
+
+
+def _blocks(plan: ScenePlan, look: Look) -> dict[str, list[Block]]:
+    out: dict[str, list[Block]] = {}
+    for block in layout_scene(plan, look.geo.width, look.geo.height):
+        out.setdefault(block.role, []).append(block)
+    return out
+
+
+def _simple(plan: ScenePlan, look: Look, roles: list[str], accent_role: str = "") -> list[Layer]:
+    """Blocks entering one after another with the scene's motion (the main one first)."""
+    accent, _a2, text = _palette(plan, look)
+    motion = motion_of(plan, look.style)
+    layers, start = [], ENTER
+    blocks = _blocks(plan, look)
+    for role in roles:
+        for block in blocks.get(role, []):
+            ink = _colours(block, look, accent if role == accent_role else text, role)
+            layers.append(_enter(block, ink, look, motion if not layers else "fade-up", start))
+            start += STAGGER if motion != "words" else WORD_STEP * sum(len(x.split()) for x in block.lines)
+    return layers
+
+
+def render_title(plan: ScenePlan, look: Look) -> list[Layer]:
+    return _simple(plan, look, ["title", "subtitle"], accent_role="subtitle")
+
+
+def render_statement(plan: ScenePlan, look: Look) -> list[Layer]:
+    layers = _simple(plan, look, ["headline"])
+    if plan.layout == "left" and layers:  # an accent bar beside a left-aligned headline
+        accent, _a2, _t = _palette(plan, look)
+        head = layers[0]
+        bar = max(4, min(look.geo.width, look.geo.height) // 70)
+        img = Image.new("RGBA", (bar, head.height), (*accent, 255))
+        layers.insert(0, Layer("bar", img, head.x - 2 * bar, head.y, ENTER, ENTRANCE, dy=head.dy))
+    return layers
+
+
+def render_quote(plan: ScenePlan, look: Look) -> list[Layer]:
+    return _simple(plan, look, ["quote", "attribution"], accent_role="attribution")
+
+
+def render_closing(plan: ScenePlan, look: Look) -> list[Layer]:
+    return _simple(plan, look, ["cta", "link"], accent_role="link")
+
+
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def count_states(figure: str, steps: int = COUNT_STEPS) -> list[str]:
+    """The figure counting up from zero: "$4.2M" -> "$0.0M", ..., "$4.2M" (same format)."""
+    m = _NUMBER.search(figure)
+    if not m:
+        return [figure]
+    raw = m.group(0)
+    value = float(raw.replace(",", ""))
+    decimals = len(raw.split(".")[1]) if "." in raw else 0
+    out = []
+    for k in range(steps):
+        u = k / (steps - 1)
+        v = value * (1 - (1 - u) ** 3)
+        shown = f"{v:,.{decimals}f}" if "," in raw else f"{v:.{decimals}f}"
+        out.append(figure[: m.start()] + shown + figure[m.end() :])
+    out[-1] = figure
+    return out
+
+
+def render_stat(plan: ScenePlan, look: Look) -> list[Layer]:
+    """The figure counts up and lands (with a last zoom) by the time it is spoken; the label rises."""
+    accent, _a2, text = _palette(plan, look)
+    blocks = _blocks(plan, look)
+    layers = []
+    for block in blocks.get("figure", []):
+        ink = _colours(block, look, accent, "figure")
+        values = count_states(" ".join(block.lines))
+        wide = values[-1]
+        states = [
+            _draw(block, ink, text=(v,)) if len(block.lines) == 1 and v != wide else None for v in values
+        ]
+        final = _draw(block, ink)
+        states = [s or final for s in states]
+        # A small overshoot before it settles: the landing.
+        states += [_scaled(final, 0.94), final]
+        spoken = cue(look.words, plan.figure.split()[0] if plan.figure else block.lines[0])
+        land = min(max(spoken[0] if spoken else ENTER + 0.9, ENTER + 0.5), ENTER + 1.5)
+        count = _ease_times(ENTER, land - ENTER - 0.12, len(values))
+        times = (*count, round(land - 0.06, 3), round(land, 3))
+        layers.append(
+            Layer("figure", _stacked(states), block.box.x, block.box.y, ENTER, 0.25, state_times=times)
+        )
+    for block in blocks.get("label", []):
+        ink = _colours(block, look, text, "label")
+        layers.append(_enter(block, ink, look, "fade-up", ENTER + STAGGER))
+    return layers
+
+
+def render_list(plan: ScenePlan, look: Look) -> list[Layer]:
+    """Items appear one by one as the narrator reaches each (evenly, when no words are known)."""
+    accent, _a2, text = _palette(plan, look)
+    motion = motion_of(plan, look.style)
+    item_motion = "slide" if motion == "slide" else "fade-up"
+    blocks = _blocks(plan, look)
+    layers = []
+    for block in blocks.get("heading", []):
+        layers.append(_enter(block, _colours(block, look, accent, "heading"), look, "fade-up", ENTER))
+    items = blocks.get("item", [])
+    span = max((w.end for w in look.words), default=2.0)
+    at, earliest = 0, ENTER + (STAGGER if layers else 0)
+    for k, block in enumerate(items):
+        found = cue(look.words, plan.items[k], at) if look.words else None
+        if found:
+            t, at = found[0] - 0.15, found[1] + 1
+        else:
+            t = ENTER + span * k / max(1, len(items))
+        t = max(earliest, t)
+        earliest = t + 0.3  # one at a time, even when the narrator says them quickly
+        ink = _colours(block, look, text, "item")
+        layers.append(_enter(block, ink, look, item_motion, round(t, 3), bullet=accent))
+    return layers
+
+
+RENDERERS: dict[str, Callable[[ScenePlan, Look], list[Layer]]] = {
+    "title": render_title,
+    "statement": render_statement,
+    "stat": render_stat,
+    "list": render_list,
+    "quote": render_quote,
+    "closing": render_closing,
+}
+
+
+def render_scene(plan: ScenePlan, look: Look) -> list[Layer]:
+    """The scene's text layers, by its kind."""
+    return RENDERERS[plan.kind](plan, look)
+
+
+def compose(look: Look, layers: list[Layer]) -> Image.Image:
+    """A keyframe: the background at mid-pan with every layer in its final state."""
+    dx, dy = look.geo.slack
+    frame = look.art.crop((dx // 2, dy // 2, dx // 2 + look.geo.width, dy // 2 + look.geo.height))
+    frame = frame.convert("RGBA")
+    for layer in layers:
+        frame.alpha_composite(layer.final(), (layer.x, layer.y))
+    return frame.convert("RGB")
