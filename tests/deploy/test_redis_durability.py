@@ -1,0 +1,96 @@
+"""Redis restarts: with AOF a queued job survives and runs once; without it, the queue is gone."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from arq.connections import create_pool
+from arq.jobs import Job
+from arq.worker import Worker
+from loguru import logger
+
+from bot.embedded_redis import EmbeddedRedis
+from bot.redis_conn import redis_settings, warn_if_volatile, worker_connection
+
+RAN: list[int] = []
+STARTED = asyncio.Event()
+
+
+async def step(ctx: dict, n: int) -> int:
+    RAN.append(n)  # counts every start, so a second run of a job would show
+    STARTED.set()
+    await asyncio.sleep(0.5)
+    return n
+
+
+async def test_aof_keeps_the_queue_across_a_restart_mid_queue(tmp_path: Path) -> None:
+    RAN.clear()
+    STARTED.clear()
+    server = EmbeddedRedis(tmp_path / "redis", persist=True)
+    server.start()
+    redis = await create_pool(redis_settings(server.url))  # the worker's retries: rides out the restart
+    worker = Worker(
+        functions=[step], **worker_connection(server.url), max_jobs=1, poll_delay=0.05, handle_signals=False
+    )
+    try:
+        for n in range(2):
+            await redis.enqueue_job("step", n, _job_id=f"step-{n}")
+        running = asyncio.create_task(worker.async_run())
+        await asyncio.wait_for(STARTED.wait(), 10)
+        # Job 0 is running and job 1 waits in the queue: Redis goes away and comes back.
+        server.stop()
+        server.start()
+        for n in range(2):
+            job = await redis.enqueue_job("step", n, _job_id=f"step-{n}")
+            assert job is None, "the job's record was lost"  # arq refuses a duplicate id it still knows
+        for n in range(2):
+            assert await Job(f"step-{n}", redis).result(timeout=30, poll_delay=0.05) == n
+        assert sorted(RAN) == [0, 1], RAN
+        assert await redis.zcard("arq:queue") == 0
+        assert not await redis.keys("arq:in-progress:*")  # nothing left that could run again
+        assert not running.done()
+    finally:
+        await worker.close()
+        await redis.aclose()
+        server.stop()
+
+
+async def test_without_aof_a_restart_loses_the_queue_and_start_up_warns(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "redis", persist=False)
+    server.start()
+    redis = await create_pool(redis_settings(server.url))  # the worker's retries: rides out the restart
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="WARNING", format="{message}")
+    try:
+        assert await warn_if_volatile(redis) is True
+        assert len(lines) == 1 and lines[0].count(". ") == 0, lines  # one sentence
+        assert "appendonly yes" in lines[0]
+        await redis.enqueue_job("step", 0, _job_id="step-0")
+        server.stop()
+        server.start()
+        assert await redis.zcard("arq:queue") == 0
+        assert await redis.exists("arq:job:step-0") == 0
+    finally:
+        logger.remove(sink)
+        await redis.aclose()
+        server.stop()
+
+
+async def test_no_warning_when_redis_keeps_data(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "aof", persist=True)
+    server.start()
+    redis = await create_pool(redis_settings(server.url))  # the worker's retries: rides out the restart
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="WARNING", format="{message}")
+    try:
+        assert await warn_if_volatile(redis) is False
+        # Snapshots alone (no AOF) also keep data on disk: no warning either.
+        await redis.config_set("appendonly", "no")
+        await redis.config_set("save", "900 1")
+        assert await warn_if_volatile(redis) is False
+        assert lines == []
+    finally:
+        logger.remove(sink)
+        await redis.aclose()
+        server.stop()
