@@ -8,16 +8,20 @@ import sys
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
 from pipeline.briefing import FIELD_LABELS, BriefingError, parse_briefing
 from pipeline.config import PipelineConfig
+from pipeline.edits import check_scenes
 from pipeline.errors import PipelineError
+from pipeline.models import Draft
 from pipeline.progress import LABELS, PHASES, overall_percent
-from pipeline.run import make_draft, render
+from pipeline.run import make_draft, render, work_dir_for
 
 LOCAL_PHASES = tuple(p for p in PHASES if p.name != "upload")  # a local render uploads nothing
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+FILE_HEADLINE_WORDS = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, default=Path("oma.mp4"), help="the MP4 to write")
     parser.add_argument("--height", type=int, help="output lines of the short side (720 default, 1080)")
     parser.add_argument("--draft-only", action="store_true", help="write script, storyboard, contact sheet")
+    parser.add_argument(
+        "--from-draft", type=Path, help="render a draft file written by --draft-only (edited or not)"
+    )
 
 
 class Bar:
@@ -76,6 +83,8 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
     """Run the render command; the exit code says what happened (0 ok, 1 failed, 2 invalid)."""
     if args.height:
         config = config.model_copy(update={"height": args.height})
+    if args.from_draft:
+        return _render_draft_file(args, config)
     try:
         briefing = parse_briefing(_briefing_data(args))
     except BriefingError as exc:
@@ -92,7 +101,16 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
             bar.done()
             _write_draft(draft, args.output)
             return EXIT_OK
-        result = render(draft, config, progress=bar, out=args.output)
+    except PipelineError as exc:
+        bar.done()
+        print(f"error: {exc.user_message}", file=sys.stderr)
+        return EXIT_FAILED
+    return _render(draft, config, args.output, bar)
+
+
+def _render(draft: Draft, config: PipelineConfig, output: Path, bar: Bar) -> int:
+    try:
+        result = render(draft, config, progress=bar, out=output)
     except PipelineError as exc:
         bar.done()
         print(f"error: {exc.user_message}", file=sys.stderr)
@@ -106,15 +124,85 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
     return EXIT_OK
 
 
-def _write_draft(draft, output: Path) -> None:
+def _write_draft(draft: Draft, output: Path) -> None:
+    """The draft as JSON that --from-draft renders (its words may be edited first), and its sheet."""
+    output.parent.mkdir(parents=True, exist_ok=True)
     base = output.with_suffix("")
     script = base.with_name(base.name + ".draft.json")
     sheet = base.with_name(base.name + ".contact-sheet.png")
-    script.write_text(draft.model_dump_json(indent=2, exclude={"work_dir", "contact_sheet"}))
     sheet.write_bytes(draft.contact_sheet.read_bytes())
+    saved = draft.model_copy(update={"contact_sheet": sheet.resolve(), "work_dir": draft.work_dir.resolve()})
+    script.write_text(saved.model_dump_json(indent=2), encoding="utf-8")
     for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):
         print(f"{i:>2}. [{plan.duration:5.1f} s] {plan.headline}\n    {scene.narration}")
+    for note in draft.notes:
+        print(f"Note: {note}")
     print(f"Wrote {script} and {sheet}")
+
+
+def load_draft(path: Path, config: PipelineConfig) -> Draft:
+    """A draft file (from --draft-only, maybe edited by hand), checked as an exact edit would be.
+
+    Raises DraftFileError with one message per problem.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DraftFileError([f"could not read the draft file: {exc}"]) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("briefing"), dict):
+        raise DraftFileError(["the draft file must hold a draft (as --draft-only writes it)"])
+    try:
+        briefing = parse_briefing(data["briefing"])
+    except BriefingError as exc:
+        raise DraftFileError(list(exc.errors.values())) from exc
+    # A draft from elsewhere renders in this machine's work folder.
+    data.setdefault("work_dir", str(work_dir_for(briefing, config)))
+    data.setdefault("contact_sheet", str(path.with_suffix(".png")))
+    try:
+        draft = Draft.model_validate(data)
+    except ValidationError as exc:
+        raise DraftFileError([_where(e) for e in exc.errors()[:5]]) from exc
+    scenes, plans = draft.script.scenes, draft.storyboard.scenes
+    if len(scenes) != len(plans):
+        raise DraftFileError(
+            [f"the script has {len(scenes)} scenes and the storyboard {len(plans)}; each scene needs both"]
+        )
+    problems = check_scenes(
+        [p.headline for p in plans], [s.narration for s in scenes], briefing.duration, set()
+    )
+    # Scene kinds allow a list's heading and a closing's call to action a little more room.
+    problems |= {
+        i: f"Scene {i}'s headline has {len(p.headline.split())} words; at most {FILE_HEADLINE_WORDS} fit."
+        for i, p in enumerate(plans, 1)
+        if len(p.headline.split()) > FILE_HEADLINE_WORDS and i not in problems
+    }
+    if problems:
+        raise DraftFileError(list(problems.values()))
+    return draft
+
+
+class DraftFileError(ValueError):
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("; ".join(messages))
+
+
+def _where(err: dict) -> str:
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {str(err['msg']).removeprefix('Value error, ')}"
+
+
+def _render_draft_file(args: argparse.Namespace, config: PipelineConfig) -> int:
+    if args.briefing or args.draft_only or any(getattr(args, f) is not None for f in FIELD_LABELS):
+        print("error: --from-draft renders the draft file alone; give no briefing with it", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        draft = load_draft(args.from_draft, config)
+    except DraftFileError as exc:
+        for message in exc.messages:
+            print(f"error: {message}", file=sys.stderr)
+        return EXIT_INVALID
+    return _render(draft, config, args.output, Bar())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TypeVar
 
 import openai
@@ -43,39 +44,83 @@ def translate_error(agent: str, exc: openai.OpenAIError) -> AgentError:
     return AgentError(agent, "The OpenAI call failed.", retryable=True)
 
 
+class UnusableAnswer(AgentError):
+    """The model's answer was malformed or meant nothing usable, even after its repair round.
+
+    Carries what the calls cost and the last problem, so the agent can fall back to its
+    built-in counterpart and say why.
+    """
+
+    def __init__(self, agent: str, message: str, *, problem: str, usage: Usage) -> None:
+        super().__init__(agent, message, retryable=True)
+        self.problem = problem
+        self.usage = usage
+
+
+Check = Callable[[T], list[str]]
+
+
 class ChatModel:
-    """Structured completions parsed into pydantic models, with one repair retry."""
+    """Structured completions parsed into pydantic models, checked, with one repair round."""
 
     def __init__(self, config: PipelineConfig, client: openai.OpenAI | None = None) -> None:
         self.config = config
         self.client = client or make_client(config)
 
-    def structured(self, agent: str, system: str, user: str, schema: type[T]) -> tuple[T, Usage]:
-        """Ask for JSON matching `schema`; a malformed answer gets one repair round."""
+    def structured(
+        self,
+        agent: str,
+        system: str,
+        user: str,
+        schema: type[T],
+        *,
+        check: Check | None = None,
+        max_tokens: int | None = None,
+    ) -> tuple[T, Usage]:
+        """Ask for JSON matching `schema` that `check` finds no problem with.
+
+        A malformed, cut-off or unusable answer gets one repair round that says what was wrong;
+        a second failure raises UnusableAnswer. `max_tokens` caps each answer, so a runaway
+        one is cut early and costs little. Usage counts every call, repairs included.
+        """
         messages: list[dict[str, str]] = [
             {"role": "system", "content": system},
             {"role": "user", "content": user},
         ]
         usage = Usage(agent=agent)
-        problem = ""
+        problem, malformed = "", True
         for attempt in range(2):
-            content = self._complete(agent, messages, schema, usage)
+            content, cut = self._complete(agent, messages, schema, usage, max_tokens)
             try:
-                return schema.model_validate_json(_strip_fences(content)), usage
+                value = schema.model_validate_json(_strip_fences(content))
             except ValidationError as exc:
-                problem = _describe(exc)
+                malformed = True
+                problem = f"it was cut off at {max_tokens} tokens" if cut else _describe(exc)
+            else:
+                problems = check(value) if check else []
+                if not problems:
+                    return value, usage
+                malformed, problem = False, "; ".join(problems[:3])[:300]
             if attempt == 0:
+                what = "not valid JSON for the schema" if malformed else "not usable"
                 messages += [
                     {"role": "assistant", "content": content[:4000]},
                     {
                         "role": "user",
-                        "content": f"That reply was not valid: {problem}. Reply again with only a "
+                        "content": f"That reply was {what}: {problem}. Reply again with only a "
                         "JSON object matching the schema.",
                     },
                 ]
-        raise AgentError(agent, f"The model's answer was malformed twice ({problem}).", retryable=True)
+        kind = "malformed" if malformed else "unusable"
+        raise UnusableAnswer(
+            agent, f"The model's answer was {kind} twice ({problem}).", problem=problem, usage=usage
+        )
 
-    def _complete(self, agent: str, messages: list, schema: type[BaseModel], usage: Usage) -> str:
+    def _complete(
+        self, agent: str, messages: list, schema: type[BaseModel], usage: Usage, max_tokens: int | None
+    ) -> tuple[str, bool]:
+        """The answer's text and whether it was cut at the token cap."""
+        extra = {"max_tokens": max_tokens} if max_tokens else {}
         try:
             resp = self.client.chat.completions.create(
                 model=self.config.text_model,
@@ -87,6 +132,7 @@ class ChatModel:
                         "schema": schema.model_json_schema(),
                     },
                 },  # type: ignore[arg-type]
+                **extra,  # type: ignore[arg-type]
             )
         except openai.OpenAIError as exc:
             raise translate_error(agent, exc) from exc
@@ -99,8 +145,9 @@ class ChatModel:
                 + resp.usage.completion_tokens * prices.output_per_mtok
             ) / 1e6
         if not resp.choices or resp.choices[0].message.content is None:
-            return ""
-        return resp.choices[0].message.content
+            return "", False
+        choice = resp.choices[0]
+        return choice.message.content or "", choice.finish_reason == "length"
 
 
 def _strip_fences(text: str) -> str:

@@ -23,6 +23,9 @@ class Script(BaseModel):
     """The narration, split into scenes."""
 
     scenes: list[ScriptScene] = Field(min_length=1, description="Scenes in order")
+    pace: float = Field(
+        default=1.0, description="Voice speed the writer asks for; the narrator goes faster only to fit"
+    )
 
     @property
     def word_count(self) -> int:
@@ -122,6 +125,14 @@ class Draft(BaseModel):
     estimated_render_seconds: float = 0.0
     estimated_cost_usd: float = 0.0
     work_dir: Path = Field(description="The task's working folder, reused by the render")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="One line each, for the reviewer: what was left out, feedback the built-in "
+        "writer could not apply, a built-in agent standing in for an unusable model answer",
+    )
+    omitted: list[str] = Field(
+        default_factory=list, description="Sentences of the description left out to fit the duration"
+    )
 
     @property
     def cost_usd(self) -> float:

@@ -12,11 +12,11 @@ from PIL import Image
 from pipeline.agents.art_director import ArtEngine, OpenAIImages, ProceduralArt, scene_art
 from pipeline.agents.editor import Editor, SceneVisual, timeline_words
 from pipeline.agents.narrator import LEAD_IN, OpenAIVoiceEngine, PiperVoiceEngine, VoiceEngine, narrate
-from pipeline.agents.scriptwriter import write_script
-from pipeline.agents.storyboarder import plan_storyboard
 from pipeline.briefing import Briefing
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig
+from pipeline.drafting import plan_draft
+from pipeline.edits import SceneEdit
 from pipeline.errors import Cancelled
 from pipeline.llm import ChatModel, make_client
 from pipeline.models import Draft, RenderResult, ScenePlan, SceneVoice, Storyboard, Usage, WordTiming
@@ -182,20 +182,19 @@ def make_draft(
     previous: Draft | None = None,
     feedback: str | None = None,
     work_dir: Path | None = None,
+    edits: list[SceneEdit] | None = None,
 ) -> Draft:
-    """Script, storyboard and a contact sheet of layout keyframes; revises `previous` with feedback."""
+    """Script, storyboard and a contact sheet of layout keyframes; revises `previous` with feedback
+    (or with exact `edits`, see edit_draft). The draft's notes say what the writer left out,
+    what feedback it could not apply offline, and where a built-in agent stood in for the model."""
     config = config or PipelineConfig()
     cancel = cancel or CancelToken()
     report = Reporter(progress, cancel)
     work = WorkDir(work_dir or (previous.work_dir if previous else work_dir_for(briefing, config)))
     be = backends(config)
     try:
-        report("script", 0, "Writing the script")
-        script, u1 = write_script(briefing, be.llm, previous.script if previous else None, feedback)
-        report("script", 1, f"Script written: {len(script.scenes)} scenes, {script.word_count} words")
-        report("storyboard", 0, "Planning the scenes")
-        board, u2 = plan_storyboard(briefing, script, be.llm, config.fps)
-        report("storyboard", 1, "Storyboard planned")
+        planned = plan_draft(briefing, be.llm, config.fps, report, previous, feedback, edits)
+        briefing, script, board = planned.briefing, planned.script, planned.board
         # Keyframes use the procedural art: cheap, and they show layout and palette.
         geo = geometry(briefing, config)
         preview = ProceduralArt()
@@ -214,7 +213,9 @@ def make_draft(
             contact_sheet=sheet,
             revision=previous.revision + 1 if previous else 1,
             feedback=feedback,
-            usage=[u1, u2],
+            usage=planned.usage,
+            notes=planned.notes,
+            omitted=planned.omitted,
             estimated_render_seconds=seconds,
             estimated_cost_usd=cost,
             work_dir=work.root,
@@ -222,6 +223,24 @@ def make_draft(
     except Cancelled:
         work.clean_temporaries()
         raise
+
+
+def edit_draft(
+    previous: Draft,
+    edits: list[SceneEdit],
+    config: PipelineConfig | None = None,
+    *,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> Draft:
+    """Revision N+1 with exactly the given headline and narration per scene (None: unchanged).
+
+    Unchanged scenes keep their plans and durations, so the render reuses their voice and
+    pieces. Raises pipeline.edits.EditError, naming the scene, for edits that cannot be made.
+    """
+    return make_draft(
+        previous.briefing, config, progress=progress, cancel=cancel, previous=previous, edits=edits
+    )
 
 
 def render(

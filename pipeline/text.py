@@ -5,9 +5,52 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
-_BULLET = re.compile(r"^\s*(?:[-*•·]+|\d+[.)])\s*")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
+_BULLET = re.compile(r"^\s*(?:[-*•·]+|\d+[.)])\s+")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_URL_SCHEME = re.compile(r"\b(?:https?://)(?:www\.)?", re.IGNORECASE)
 MAX_SENTENCE_WORDS = 24
+HEADLINE_MAX_WORDS = 8
+
+
+def wordset(words: str) -> frozenset[str]:
+    """A set of words written as one string (easier to read and edit than a list of quoted words)."""
+    return frozenset(words.split())
+
+
+# Words a headline (or a cut sentence) must not end on: it would read as cut off.
+FUNCTION_WORDS = wordset(
+    """a an the in on at to of for with from by about into onto over under after before between
+    through during without within across against among around toward towards upon via per than as
+    like and or but nor so yet because while although though if unless whether that which who whom
+    whose where when my your our their his her its this these those each every some any no all both
+    either neither such is are was were be been being am has have had do does did will would can
+    could should may might must shall not very more most less just also too it's we're you're
+    they're let's there's here's that's i'm we've you've"""
+)
+# Where a long sentence breaks best: before a conjunction (a new clause), then a preposition.
+_CLAUSE_WORDS = wordset("and but or so because while although though which who whom where when")
+_PREPOSITIONS = wordset(
+    """in on at to of for with from by about into onto over under after before between through
+    during without within across against among around toward towards upon via per than"""
+)
+# "e.g. Slack", "Dr. Lee": a full stop that never ends a sentence. Others ("3 p.m.", "U.S.",
+# "etc.") end one unless a lowercase word or a number follows.
+_NEVER_FINAL = wordset("e.g i.e dr mr mrs ms prof vs approx no fig st mt cf")
+_ABBREVIATIONS = wordset(
+    """etc inc ltd co jr sr dept est jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed
+    thu fri sat sun a.m p.m"""
+)
+# Words that open a subordinate clause: "If you are sick" is not a headline on its own.
+_SUBORDINATORS = wordset("if when whenever because while although though unless since until as once whether")
+# Words that often start a phrase of time or manner: a headline may end before them.
+_ADVERBS = wordset(
+    "next last today tomorrow tonight now soon again instead already still even only then here there"
+)
+_NUMBER_WORDS = wordset(
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty hundred"
+)
+_QUOTES = '"“”‘’«»„'
 
 
 def speakable(text: str) -> str:
@@ -21,21 +64,88 @@ def speakable(text: str) -> str:
     return re.sub(r"\s+", " ", "".join(kept)).strip()
 
 
-def sentences(text: str) -> list[str]:
-    """Split prose into sentences of at most MAX_SENTENCE_WORDS words, each ending in punctuation."""
+def for_speech(text: str) -> str:
+    """A sentence as it is said: web addresses without "https://www." (which voices spell out)."""
+    return _URL_SCHEME.sub("", text)
+
+
+def _bare(word: str) -> str:
+    return word.lower().strip("\"'“”‘’()[],;:!?…")
+
+
+def _joins_next(piece: str, following: str) -> bool:
+    """Whether the full stop ending `piece` is an abbreviation's, inside the sentence."""
+    last = piece.split()[-1] if piece.split() else ""
+    word = _bare(last).rstrip(".")
+    if word in _NEVER_FINAL or re.fullmatch(r"[a-z]", word):
+        return True  # "Dr.", "e.g.", an initial
+    dotted = word in _ABBREVIATIONS or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
+    return (dotted and following[:1].isdigit()) or following[:1].islower()
+
+
+def _raw_sentences(line: str) -> list[str]:
     out: list[str] = []
-    for raw in _SENTENCE_END.split(text):
-        line = speakable(_BULLET.sub("", raw))
-        if not re.search(r"\w", line):
+    for piece in _SENTENCE_END.split(line):
+        piece = piece.strip()
+        if not piece:
             continue
-        words = line.split()
-        while words:
-            chunk, words = words[:MAX_SENTENCE_WORDS], words[MAX_SENTENCE_WORDS:]
-            sentence = " ".join(chunk).rstrip(",;:")
-            if sentence[-1] not in ".!?…":
-                sentence += "."
-            out.append(sentence[0].upper() + sentence[1:])
+        if out and _joins_next(out[-1], piece):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
     return out
+
+
+def _split_long(words: list[str]) -> list[list[str]]:
+    """Cut a sentence of more than MAX_SENTENCE_WORDS words where a clause ends, nearest the middle."""
+    if len(words) <= MAX_SENTENCE_WORDS:
+        return [words]
+    middle = len(words) / 2
+    best, best_score = MAX_SENTENCE_WORDS, -1.0
+    for k in range(4, len(words) - 3):
+        word, following = words[k - 1], _bare(words[k])
+        if word[-1] in ",;:–—":
+            strength = 3.0
+        elif following in _CLAUSE_WORDS:
+            strength = 2.0
+        elif following in _PREPOSITIONS and _bare(word) not in FUNCTION_WORDS:
+            strength = 1.0
+        else:
+            continue
+        score = strength - abs(k - middle) / len(words) * 4
+        if k <= MAX_SENTENCE_WORDS and score > best_score:
+            best, best_score = k, score
+    return _split_long(words[:best]) + _split_long(words[best:])
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences of at most MAX_SENTENCE_WORDS words, each ending in punctuation.
+
+    A longer sentence is cut where a clause ends (a comma, before "and" or "which"), not mid-phrase.
+    """
+    out: list[str] = []
+    for raw_line in text.splitlines():
+        for raw in _raw_sentences(_BULLET.sub("", raw_line)):
+            # An emoji taken out must not leave a space before the punctuation after it.
+            line = re.sub(r"\s+([.!?,;:…])", r"\1", speakable(raw))
+            if not re.search(r"\w", line):
+                continue
+            for chunk in _split_long(line.split()):
+                sentence = " ".join(chunk).rstrip(",;:–— ")
+                if not sentence:
+                    continue
+                if sentence[-1] not in ".!?…":
+                    sentence += "."
+                out.append(sentence[0].upper() + sentence[1:])
+    return out
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """The description's paragraphs (blank-line separated; else one a line), each as sentences."""
+    blocks = [b for b in _PARAGRAPH.split(text) if b.strip()]
+    if len(blocks) == 1:
+        blocks = [line for line in text.splitlines() if line.strip()]
+    return [s for s in (sentences(b) for b in blocks) if s]
 
 
 def words_of(text: str) -> list[str]:
@@ -50,14 +160,95 @@ def trim_words(text: str, limit: int) -> str:
     return " ".join(words[:limit]).rstrip(",;:.") + "."
 
 
-def headline_from(text: str, limit: int = 6) -> str:
-    """A short on-screen headline from a sentence: the sentence itself or its first clause."""
-    text = speakable(text)
-    for candidate in (text, re.split(r"[,;:—–]", text)[0]):
-        words = candidate.split()
-        if 0 < len(words) <= limit:
-            break
-    else:
-        words = text.split()[:limit]
-    head = " ".join(words).strip(" ,;:.!?…-")
-    return (head[:1].upper() + head[1:]) if head else "OMA"
+def is_dangling(headline: str) -> bool:
+    """True when a headline ends on a word that leaves it unfinished ("in", "the", "and", ",")."""
+    words = headline.split()
+    return not words or headline.rstrip()[-1] in ",;:–—-" or _bare(words[-1]) in FUNCTION_WORDS
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _clean_end(text: str) -> str:
+    text = text.strip().rstrip(",;:…–— ").strip()
+    last = text.split()[-1] if text.split() else ""
+    # "3 p.m." keeps its dot; a sentence's full stop goes.
+    if last.endswith(".") and not re.fullmatch(r"(?:[a-zA-Z]\.)+", last):
+        text = text.rstrip(".").strip()
+    return text
+
+
+def _ends_well(word: str) -> bool:
+    bare = _bare(word)
+    return bare not in FUNCTION_WORDS and bare not in _NUMBER_WORDS and not bare.isdigit()
+
+
+def _cut(words: list[str], limit: int) -> list[str]:
+    """The longest start of `words` (at most `limit`) that ends where a phrase ends."""
+    for breaks in (_CLAUSE_WORDS, _PREPOSITIONS, _ADVERBS, FUNCTION_WORDS):
+        for k in range(min(limit, len(words) - 1), 2, -1):
+            if _bare(words[k]) in breaks and _ends_well(words[k - 1]):
+                return words[:k]
+    k = min(limit, len(words))
+    while k > 1 and not _ends_well(words[k - 1]):
+        k -= 1
+    return words[:k]
+
+
+def _unquoted(text: str) -> str:
+    """Quotation marks at word edges dropped (a headline cut from a quote would leave one open)."""
+    return " ".join(w.strip(_QUOTES) for w in text.split() if w.strip(_QUOTES))
+
+
+def headline_from(text: str, limit: int = HEADLINE_MAX_WORDS) -> str:
+    """A headline taken from a sentence: the sentence itself, its first clause, a clause with a
+    number, or its start cut where a phrase ends; never ending on "in", "the", "and" or a comma."""
+    text = _clean_end(_unquoted(speakable(for_speech(text))))
+    words = text.split()
+    if not words:
+        return "…"
+    if len(words) <= limit:
+        return _capital(text)  # a whole sentence is complete whatever its last word
+    parts = re.split(rf"[,;:()][{_QUOTES}]?\s+|\s+[—–-]\s+", text)
+    clauses = [
+        re.sub(r"^(?:and|but|or|so|then)\s+", "", c, flags=re.IGNORECASE) for c in map(_clean_end, parts)
+    ]
+    clauses = [c for c in clauses if c]
+    # A clause that stands alone: two words or more, not "If you are sick", not cut mid-phrase.
+    whole = [
+        c
+        for c in clauses
+        if 2 <= len(c.split()) <= limit and not is_dangling(c) and _bare(c.split()[0]) not in _SUBORDINATORS
+    ]
+    first = clauses[0] if clauses else text
+    if whole and whole[0] == first and len(first.split()) >= 3:
+        return _capital(first)
+    numbered = [c for c in whole if re.search(r"\d", c)]
+    if numbered:
+        return _capital(numbered[0])
+    if whole and _bare(first.split()[0]) in _SUBORDINATORS:
+        return _capital(whole[0])
+    source = first.split() if len(first.split()) >= 3 else words
+    return _capital(_clean_end(" ".join(_cut(source, limit))))
+
+
+# Seconds the offline voice (en_US-joe-medium, speed 1) takes, measured on sentences like the
+# briefings': about 0.06 s a letter and space; digits, symbols and dots inside words are read out
+# ("twelve percent", "dot com") and take longer.
+_SECONDS_PER_LETTER = 0.06
+_SECONDS_PER_DIGIT = 0.28
+_SECONDS_PER_SYMBOL = 0.3
+
+
+def spoken_seconds(text: str) -> float:
+    """About how long the offline voice takes to say `text` at speed 1 (no pauses)."""
+    total = 0.0
+    for word in for_speech(text).split():
+        core = word.strip("\"'“”‘’()[],;:!?….")
+        letters = sum(ch.isalpha() for ch in core)
+        digits = sum(ch.isdigit() for ch in core)
+        symbols = sum(not ch.isalnum() and ch not in "'’-" for ch in core)
+        total += _SECONDS_PER_LETTER * (letters + 1) + _SECONDS_PER_DIGIT * digits
+        total += _SECONDS_PER_SYMBOL * symbols
+    return total

@@ -214,7 +214,7 @@ def narrate(
     step=lambda i, msg: None,
 ) -> tuple[list[SceneVoice], Storyboard]:
     """Voice every scene; speed up if needed, then re-time scenes so each narration fits whole."""
-    speed = 1.0
+    speed = min(MAX_SPEED, max(0.5, script.pace))  # the writer's pace; faster only to fit
     texts = [scene.narration for scene in script.scenes]
     pad = len(texts) * (LEAD_IN + TAIL)
     for _attempt in range(8):

@@ -14,6 +14,8 @@ import numpy as np
 from aiohttp import web
 from PIL import Image
 
+CHARS_PER_TOKEN = 4
+
 
 @dataclass
 class Fault:
@@ -24,7 +26,10 @@ class Fault:
 
 @dataclass
 class FakeOpenAI:
-    """Queue chat replies (JSON-able objects or raw strings) and faults; inspect `requests`."""
+    """Queue chat replies (JSON-able objects or raw strings) and faults; inspect `requests`.
+
+    A reply longer than the request's max_tokens is cut there, with finish_reason "length".
+    """
 
     chat_replies: deque = field(default_factory=deque)
     faults: deque = field(default_factory=deque)
@@ -55,6 +60,11 @@ class FakeOpenAI:
             return fault
         reply = self.chat_replies.popleft() if self.chat_replies else "{}"
         content = reply if isinstance(reply, str) else json.dumps(reply)
+        # A real server stops at max_tokens and says so; about four characters make a token.
+        finish, completion = "stop", 200
+        cap = body.get("max_tokens")
+        if cap and len(content) > cap * CHARS_PER_TOKEN:
+            content, finish, completion = content[: cap * CHARS_PER_TOKEN], "length", cap
         return web.json_response(
             {
                 "id": "chatcmpl-test",
@@ -64,11 +74,15 @@ class FakeOpenAI:
                 "choices": [
                     {
                         "index": 0,
-                        "finish_reason": "stop",
+                        "finish_reason": finish,
                         "message": {"role": "assistant", "content": content, "refusal": None},
                     }
                 ],
-                "usage": {"prompt_tokens": 1000, "completion_tokens": 200, "total_tokens": 1200},
+                "usage": {
+                    "prompt_tokens": 1000,
+                    "completion_tokens": completion,
+                    "total_tokens": 1000 + completion,
+                },
             }
         )
 

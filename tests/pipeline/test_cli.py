@@ -61,4 +61,4 @@ def test_oma_render_writes_a_video(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     info = probe(out)
     assert (info.width, info.height) == (240, 240) and abs(info.duration - 15) <= 0.1
-    assert "editor" in proc.stderr  # the progress bar names the phases
+    assert "Encoding video" in proc.stderr  # the progress bar names the phases

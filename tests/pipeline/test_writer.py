@@ -1,0 +1,249 @@
+"""The offline writer on briefings of every shape (tests/data/briefings.yaml), at draft level:
+honest narration, complete headlines, a fit the narrator can voice, feedback never spoken,
+and exact scene edits."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline import Briefing, EditError, PipelineConfig, SceneEdit, edit_draft, make_draft, parse_briefing
+from pipeline.agents.narrator import LEAD_IN, MAX_SPEED, SENTENCE_GAP, TAIL
+from pipeline.agents.scriptwriter import FIXED_LINES, MIN_PACE, offline_script, title_line
+from pipeline.agents.storyboarder import plan_offline
+from pipeline.feedback import read_feedback
+from pipeline.text import FUNCTION_WORDS, HEADLINE_MAX_WORDS, for_speech, sentences, speakable, spoken_seconds
+
+BRIEFINGS = [
+    parse_briefing(d)
+    for d in yaml.safe_load((Path(__file__).parents[1] / "data" / "briefings.yaml").read_text())
+]
+IDS = [f"{i}-{b.title[:20]}" for i, b in enumerate(BRIEFINGS)]
+
+
+def norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w%$#@/.'-]+", " ", speakable(for_speech(text)).lower()).split()).strip(" .")
+
+
+def voiced_seconds(narrations: list[str], pace: float) -> float:
+    """The narrator's own sums: voice at the pace, breaths between sentences, lead-in and tail."""
+    spoken = sum(spoken_seconds(t) for t in narrations) / pace
+    gaps = sum(len(sentences(t)) - 1 for t in narrations) * SENTENCE_GAP
+    return spoken + gaps + len(narrations) * (LEAD_IN + TAIL)
+
+
+def dangling(headline: str) -> bool:
+    words = headline.split()
+    return headline.rstrip()[-1:] in ",;:-–—" or words[-1].lower().strip(".!?\"'") in FUNCTION_WORDS
+
+
+def test_the_data_file_has_every_shape() -> None:
+    assert len(BRIEFINGS) >= 30
+    counts = [len(sentences(b.description)) for b in BRIEFINGS]
+    assert min(counts) == 1 and max(counts) >= 60
+    assert any(b.title.endswith("?") for b in BRIEFINGS) and any("%" in b.title for b in BRIEFINGS)
+    assert any("https://" in b.description for b in BRIEFINGS) and any(
+        "🚀" in b.description for b in BRIEFINGS
+    )
+
+
+@pytest.mark.parametrize("briefing", BRIEFINGS, ids=IDS)
+def test_offline_script_is_the_briefing_itself_fitted_to_its_duration(briefing: Briefing) -> None:
+    written = offline_script(briefing)
+    script = written.script
+    board = plan_offline(briefing, script, 30)
+    description = norm(briefing.description)
+    fixed = {norm(line) for line in FIXED_LINES}
+    title = norm(title_line(briefing.title) or "")
+    said = [norm(s) for scene in script.scenes for s in sentences(scene.narration)]
+
+    # Every sentence comes from the briefing, the title or the fixed opener/closer set ...
+    for sentence in said:
+        assert sentence in fixed or sentence == title or sentence in description, sentence
+    # ... at most one of each fixed line, and no sentence said twice.
+    assert len(said) == len(set(said))
+    assert sum(s in fixed for s in said) <= 2
+    # What was left out is listed, and the draft says so.
+    left_out, seen = {norm(s) for s in written.omitted}, set()
+    for sentence in (norm(s) for s in sentences(briefing.description)):
+        assert sentence in said or sentence in left_out or sentence in seen or sentence == title, sentence
+        seen.add(sentence)
+    if written.omitted:
+        assert any(n.startswith(f"Left out {len(written.omitted)} sentence") for n in written.notes)
+
+    # Headlines: from the scene's own words, at most 8 words, never cut mid-phrase.
+    for scene, plan in zip(script.scenes, board.scenes, strict=True):
+        head = scene.key_point
+        assert 0 < len(head.split()) <= HEADLINE_MAX_WORDS, head
+        whole = norm(head) in [norm(s) for s in sentences(scene.narration)] or norm(head) == norm(
+            briefing.title
+        )
+        assert whole or not dangling(head), head
+        assert norm(head) in norm(scene.narration) or norm(head) == norm(speakable(briefing.title)), head
+        if plan.headline:
+            assert len(plan.headline.split()) <= 10 and (not dangling(plan.headline) or whole), plan.headline
+        # A headline is shown, not said: it is never a sentence of its own in the narration
+        # unless the scene's sentence is that short.
+        assert head + "." not in scene.narration or norm(head) in said
+
+    # The fit: within the narrator's limits, at a natural pace, and no time wasted on
+    # padding when the description is long.
+    assert MIN_PACE <= script.pace <= 1.0
+    need = voiced_seconds([s.narration for s in script.scenes], script.pace)
+    assert need <= briefing.duration, f"needs {need:.1f} s of {briefing.duration}"
+    if written.omitted:
+        assert need >= 0.75 * briefing.duration
+    assert voiced_seconds([s.narration for s in script.scenes], MAX_SPEED) <= briefing.duration
+    assert round(sum(p.duration for p in board.scenes) * 30) == briefing.duration * 30
+
+
+def test_short_description_gets_a_title_card_slower_pace_and_a_closing_line() -> None:
+    b = Briefing(title="Revenue grew 12% this quarter", description="Churn fell to 3.1%.", duration=30)
+    written = offline_script(b)
+    scenes = [s.narration for s in written.script.scenes]
+    assert scenes[0].startswith("Revenue grew 12% this quarter.")  # the title on its own
+    assert scenes[-1].endswith("Thank you for watching.")
+    assert written.script.pace == MIN_PACE
+    assert any("Add detail to the description" in n for n in written.notes)
+    # The old filler wrapped the title in sentences that do not parse.
+    assert not any("for Revenue" in s or "that's Revenue" in s.lower() for s in scenes)
+
+
+def test_long_description_keeps_first_sentences_numbers_and_the_call_to_action() -> None:
+    b = next(b for b in BRIEFINGS if b.title == "The Nimbus handbook")
+    written = offline_script(b)
+    said = " ".join(s.narration for s in written.script.scenes)
+    assert said.startswith("The Nimbus handbook. Welcome to the Nimbus employee handbook video.")
+    assert said.endswith("Read the full handbook at intranet.example.com/handbook.")
+    assert "Every employee gets 25 days of paid holiday a year." in said
+    assert "Public holidays come on top of that." in written.omitted
+    assert len(written.omitted) > 30
+
+
+@pytest.mark.parametrize(
+    ("feedback", "understood"),
+    [
+        ("Request changes: make it shorter", {"length": -1}),
+        ("longer please", {"length": 1}),
+        (
+            "scene 2: Nimbus syncs every file.",
+            {"edits": [SceneEdit(number=2, narration="Nimbus syncs every file.")]},
+        ),
+        ("Headline 3: Works offline", {"edits": [SceneEdit(number=3, headline="Works offline")]}),
+        (
+            "remove scene 4 and scene 5",
+            {"edits": [SceneEdit(number=4, remove=True), SceneEdit(number=5, remove=True)]},
+        ),
+        (
+            "delete scenes 2, 3",
+            {"edits": [SceneEdit(number=2, remove=True), SceneEdit(number=3, remove=True)]},
+        ),
+        ("make it more humorous", {"tone": "humorous"}),
+        ("friendlier and shorter", {"tone": "friendly", "length": -1}),
+        ("make it pop", {"unclear": ["make it pop"]}),
+        (
+            "shorter, and mention our pricing page",
+            {"length": -1, "unclear": ["shorter, and mention our pricing page"]},
+        ),
+    ],
+)
+def test_feedback_rules(feedback: str, understood: dict) -> None:
+    got = read_feedback(feedback)
+    for key, value in understood.items():
+        assert getattr(got, key) == value, key
+    if "unclear" not in understood:
+        assert got.unclear == []
+
+
+@pytest.fixture(scope="module")
+def drafted(tmp_path_factory: pytest.TempPathFactory):
+    config = PipelineConfig(work_dir=tmp_path_factory.mktemp("w"), height=240)
+    b = parse_briefing(yaml.safe_load((Path(__file__).parents[2] / "examples" / "launch.yaml").read_text()))
+    return config, make_draft(b, config)
+
+
+@pytest.mark.parametrize(
+    "feedback",
+    [
+        "Request changes: make it shorter",
+        "make it pop and add our logo",
+        "scene 2: Nimbus syncs every file you touch.\nheadline 3: Works offline\nremove scene 9",
+        "more humorous",
+        "longer",
+    ],
+)
+def test_offline_feedback_is_an_instruction_never_narration(drafted, feedback: str) -> None:
+    config, first = drafted
+    revised = make_draft(first.briefing, config, previous=first, feedback=feedback)
+    said = " ".join(s.narration for s in revised.script.scenes)
+    assert revised.revision == 2 and revised.notes
+    for line in feedback.splitlines():
+        assert line not in said and "Request changes" not in said
+    if feedback.startswith("Request changes"):
+        assert revised.script.word_count < first.script.word_count
+        assert any(n.startswith("Made the narration shorter") for n in revised.notes)
+    if "pop" in feedback:
+        assert revised.script == first.script
+        assert any(
+            "cannot apply “make it pop and add our logo”" in n and "Edit scenes" in n for n in revised.notes
+        )
+    if feedback.startswith("scene 2"):
+        assert revised.script.scenes[1].narration == "Nimbus syncs every file you touch."
+        assert revised.storyboard.scenes[2].headline == "Works offline"
+        assert "There is no scene 9; the draft has 4." in revised.notes
+        assert revised.script.scenes[3] == first.script.scenes[3]
+    if feedback == "more humorous":
+        assert revised.briefing.tone == "humorous" and "Here's the short version." in said
+    if feedback == "longer":
+        assert revised.script == first.script and "already in" in revised.notes[0]
+
+
+def test_edit_draft_says_exactly_the_given_words_and_keeps_the_rest(drafted) -> None:
+    config, first = drafted
+    edits = [
+        SceneEdit(number=2, narration="Nimbus syncs every file."),
+        SceneEdit(number=3, headline="Offline, too"),
+    ]
+    edited = edit_draft(first, edits, config)
+    assert edited.revision == first.revision + 1 and edited.usage == []
+    assert edited.script.scenes[1].narration == "Nimbus syncs every file."
+    assert edited.storyboard.scenes[1].headline == first.storyboard.scenes[1].headline  # None: unchanged
+    assert edited.storyboard.scenes[2].headline == "Offline, too"
+    for i in (0, 3):  # untouched scenes: the same plan, duration and words
+        assert edited.storyboard.scenes[i] == first.storyboard.scenes[i]
+        assert edited.script.scenes[i] == first.script.scenes[i]
+    assert edited.script.pace == first.script.pace  # same voice settings: the voice cache holds
+    assert edited.storyboard.scenes[2].duration == first.storyboard.scenes[2].duration
+    assert round(sum(p.duration for p in edited.storyboard.scenes) * 30) == first.briefing.duration * 30
+    assert edited.notes == ["Edited scene 2 (narration) and scene 3 (headline)."]
+
+    removed = edit_draft(edited, [SceneEdit(number=2, remove=True)], config)
+    assert [s.narration for s in removed.script.scenes] == [
+        s.narration for i, s in enumerate(edited.script.scenes) if i != 1
+    ]
+
+
+@pytest.mark.parametrize(
+    ("edits", "error"),
+    [
+        ([SceneEdit(number=7, narration="x")], {7: "There is no scene 7; the draft has 4."}),
+        ([SceneEdit(number=2, narration="  ")], {2: "Scene 2 needs some narration (or remove the scene)."}),
+        ([SceneEdit(number=1, headline="one two three four five six seven eight nine")], {1: "9 words"}),
+        ([SceneEdit(number=i, remove=True) for i in range(1, 5)], {0: "keep at least one"}),
+        (
+            [SceneEdit(number=2, narration="Nimbus keeps files in sync. " * 40)],
+            {0: "even at the fastest pace"},
+        ),
+        ([SceneEdit(number=2)], {0: "change nothing"}),
+    ],
+)
+def test_edits_that_cannot_be_made_name_the_scene(drafted, edits: list[SceneEdit], error: dict) -> None:
+    config, first = drafted
+    with pytest.raises(EditError) as info:
+        edit_draft(first, edits, config)
+    for number, words in error.items():
+        assert words in info.value.errors[number]
+    assert not info.value.retryable
