@@ -23,9 +23,8 @@ from urllib.parse import urlencode
 
 from stack import Stack, percentiles, stack
 
-from bot import slack_ui as ui
-from tests.bot.conftest import click, submission
-from tests.bot.test_web import eventually
+from bot.slack import ui
+from tests.bot.support import click, eventually, submission
 
 RATIO_TARGET = 1.8
 

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.embedded_redis import EmbeddedRedis
 from bot.settings import Settings
-from bot.slack_ops import error_code, make_client
+from bot.slack.calls import error_code, make_client
 from bot.web import BOLT, create_app
 from bot.worker import worker_settings
 

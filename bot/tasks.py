@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Collection
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
@@ -39,8 +41,11 @@ class Task(BaseModel):
     """Everything the bot knows about one request; JSON-able so it survives deploys."""
 
     id: str
+    # Where it came from: the requester (a Slack user id, or an API key's id) and, for Slack,
+    # the workspace and channel its thread lives in ("" when it has none).
     user: str
-    channel: str
+    channel: str = ""
+    team: str = ""
     briefing: Briefing
     skip_review: bool = True
     status: Status = Status.QUEUED
@@ -57,7 +62,6 @@ class Task(BaseModel):
     attempts: int = 0
     file_id: str | None = None
     delivered_revision: int | None = None
-    video_path: str | None = None
     duration: float | None = None
     size_bytes: int | None = None
     cost_usd: float = 0.0
@@ -150,14 +154,33 @@ class TaskStore:
                 except WatchError:
                     continue
 
-    async def save_draft(self, task_id: str, draft: Draft) -> None:
-        await self.redis.set(
-            f"{PREFIX}:draft:{task_id}:{draft.revision}", draft.model_dump_json(), ex=self.ttl
+    async def link_thread(self, channel: str, ts: str, task_id: str) -> None:
+        """Remember which task a chat thread belongs to, so replies in it reach the task."""
+        await self.redis.set(f"{PREFIX}:thread:{channel}:{ts}", task_id, ex=self.ttl)
+
+    async def task_of_thread(self, channel: str, ts: str) -> Task | None:
+        task_id = await self.redis.get(f"{PREFIX}:thread:{channel}:{ts}")
+        return (
+            await self.get(task_id.decode() if isinstance(task_id, bytes) else task_id) if task_id else None
         )
 
-    async def get_draft(self, task_id: str, revision: int) -> Draft | None:
+    async def save_draft(self, task_id: str, draft: Draft, work_root: Path) -> None:
+        """Keep a draft without host paths: its folders are stored relative to the task's working
+        folder `work_root`, which the loader names (another machine's worker has another)."""
+        record = draft.model_dump(mode="json")
+        record["work_dir"] = _relative(draft.work_dir, work_root)
+        record["contact_sheet"] = _relative(draft.contact_sheet, work_root)
+        await self.redis.set(f"{PREFIX}:draft:{task_id}:{draft.revision}", json.dumps(record), ex=self.ttl)
+
+    async def get_draft(self, task_id: str, revision: int, work_root: Path) -> Draft | None:
+        """Revision `revision` of the task's draft, its paths under the task's folder `work_root`."""
         raw = await self.redis.get(f"{PREFIX}:draft:{task_id}:{revision}")
-        return Draft.model_validate_json(raw) if raw else None
+        if not raw:
+            return None
+        record = json.loads(raw)
+        for key in ("work_dir", "contact_sheet"):
+            record[key] = str(work_root / record[key])
+        return Draft.model_validate(record)
 
     async def for_user(self, user: str, limit: int = 10) -> list[Task]:
         return await self.many(await self.redis.zrevrange(f"{PREFIX}:user:{user}", 0, limit - 1))
@@ -179,3 +202,10 @@ class TaskStore:
             return []
         names = [i.decode() if isinstance(i, bytes) else i for i in ids]
         return [raw for raw in await self.redis.mget([self.key(n) for n in names]) if raw]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:  # not under the task's folder: keep only its name
+        return path.name

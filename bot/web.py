@@ -20,15 +20,19 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import listeners
-from bot.ratelimit import RateLimiter
+from bot import slack
+from bot.heartbeat import live_workers
 from bot.settings import Settings
-from bot.slack_ops import make_client
-from bot.slack_payloads import payload_problem
-from bot.tasks import TaskStore
+from bot.slack.access import Reviewers
+from bot.slack.calls import make_client
+from bot.slack.payloads import payload_problem
+from bot.stats import Stats
+from bot.wiring import build_core
 
-DEPS = web.AppKey("deps", listeners.Deps)
+DEPS = web.AppKey("deps", slack.Deps)
+REDIS = web.AppKey("redis", ArqRedis)
 BOLT = web.AppKey("bolt", AsyncApp)
 VERIFIER = web.AppKey("verifier", SignatureVerifier)
 STARTED = web.AppKey("started", float)
@@ -53,14 +57,14 @@ class _SkipTokenNotice(logging.Filter):
         return record.getMessage() != warning_client_prioritized_and_token_skipped()
 
 
-def make_bolt(settings: Settings, deps: listeners.Deps) -> AsyncApp:
+def make_bolt(settings: Settings, deps: slack.Deps, client: AsyncWebClient) -> AsyncApp:
     """Bolt with OMA's listeners. Signatures are checked in `slack_events`, on the raw bytes,
     before Bolt parses anything; Socket Mode needs none (the WebSocket is authenticated)."""
     bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
     bolt_logger.addFilter(_SkipTokenNotice())
-    app = AsyncApp(client=make_client(settings), request_verification_enabled=False, logger=bolt_logger)
+    app = AsyncApp(client=client, request_verification_enabled=False, logger=bolt_logger)
     app.middleware(_check_payload)
-    listeners.register(app, deps)
+    slack.register(app, deps)
     return app
 
 
@@ -77,16 +81,13 @@ def create_app(*, settings: Settings) -> web.Application:
     """The web app; Redis and Slack clients open here and close on cleanup."""
     assert settings.redis_url, "REDIS_URL is required"
     redis = connect_redis(settings.redis_url)
-    deps = listeners.Deps(
-        settings=settings,
-        redis=redis,
-        store=TaskStore(redis, int(settings.result_ttl_days * 86400)),
-        limiter=RateLimiter(redis, settings.rate_per_minute, settings.rate_per_hour),
-    )
+    client = make_client(settings)
+    core = build_core(settings, redis, client)
+    deps = slack.Deps(settings, core, Stats(core.store, core.queue), Reviewers(settings))
     app = web.Application(client_max_size=MAX_BODY)
-    app[DEPS] = deps
-    app[BOLT] = make_bolt(settings, deps)
-    if settings.slack_signing_secret is not None:
+    app[DEPS], app[REDIS] = deps, redis
+    app[BOLT] = make_bolt(settings, deps, client)
+    if settings.slack_signing_secret is not None and settings.slack_signing_secret.get_secret_value():
         app[VERIFIER] = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
     app[STARTED] = time.time()
     app.router.add_post("/slack/events", slack_events)
@@ -138,14 +139,14 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 async def _redis_state(app: web.Application) -> dict:
-    deps = app[DEPS]
+    redis = app[REDIS]
     start = time.perf_counter()
     try:
-        await asyncio.wait_for(deps.redis.ping(), 2)
+        await asyncio.wait_for(redis.ping(), 2)
         latency = (time.perf_counter() - start) * 1000
-        depth = await deps.redis.zcard("arq:queue")
-        workers = await listeners.live_workers(deps.redis)
-        arq_alive = bool(await deps.redis.exists("arq:queue:health-check"))
+        depth = await app[DEPS].core.queue.depth()
+        workers = await live_workers(redis)
+        arq_alive = bool(await redis.exists("arq:queue:health-check"))
     except (RedisError, OSError, TimeoutError):
         return {"redis": {"status": "down"}}
     return {
@@ -174,7 +175,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def ready(request: web.Request) -> web.Response:
     try:
-        await asyncio.wait_for(request.app[DEPS].redis.ping(), 2)
+        await asyncio.wait_for(request.app[REDIS].ping(), 2)
     except (RedisError, OSError, TimeoutError):
         return web.json_response({"ready": False}, status=503)
     return web.json_response({"ready": True})
@@ -197,7 +198,7 @@ async def metrics(request: web.Request) -> web.Response:
             "# TYPE oma_redis_latency_ms gauge",
             f"oma_redis_latency_ms {state['redis']['latency_ms']}",
         ]
-        totals = await listeners.task_totals(request.app[DEPS])
+        totals = await request.app[DEPS].stats.totals()
         lines.append("# TYPE oma_tasks gauge")
         lines += [f'oma_tasks{{status="{k}"}} {v}' for k, v in sorted(totals["by_status"].items())]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")

@@ -138,6 +138,15 @@ def briefing_modal(channel: str, description: str = "") -> dict[str, Any]:
     }
 
 
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """The view's private_metadata as a dict ({} when it is missing or not a JSON object)."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def read_submission(view: dict[str, Any]) -> tuple[dict[str, Any], bool, str]:
     """(briefing fields, skip review, channel) from a view_submission's state."""
     values = view.get("state", {}).get("values", {})
@@ -150,15 +159,18 @@ def read_submission(view: dict[str, Any]) -> tuple[dict[str, Any], bool, str]:
             data[field] = el["value"]
     checked = values.get("options", {}).get("value", {}).get("selected_options") or []
     skip = any(o.get("value") == "skip_review" for o in checked)
-    try:
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel", "")
-    except json.JSONDecodeError:
-        channel = ""
-    return data, skip, channel
+    channel = metadata(view).get("channel", "")
+    return data, skip, channel if isinstance(channel, str) else ""
 
 
 def status_word(task: Task) -> str:
     return task.status.value.replace("_", " ")
+
+
+def stale_text(task: Task) -> str:
+    """Why a click on an old draft does nothing."""
+    rev = f", now at revision {task.revision}" if task.revision else ""
+    return f"That draft is no longer current: the video is {status_word(task)}{rev}."
 
 
 def settings_line(task: Task) -> str:

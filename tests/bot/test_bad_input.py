@@ -9,8 +9,8 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import slack_ui as ui
 from bot.settings import Settings
+from bot.slack import ui
 from pipeline import Briefing, BriefingError, parse_briefing
 from tests.bot.support import SignedClient, eventually, serve, submission
 

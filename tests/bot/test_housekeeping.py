@@ -7,9 +7,9 @@ import os
 import time
 from pathlib import Path
 
+from bot.crons import housekeep
 from bot.housekeeping import MARK, SETTLE_SECONDS, sweep, task_folder
 from bot.tasks import Status, Task, TaskStore
-from bot.worker import housekeep
 from tests.bot.support import BRIEFING
 
 DAY = 86400

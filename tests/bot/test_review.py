@@ -119,7 +119,8 @@ async def test_cancel_button_stops_the_task(web_client, slack, redis, settings) 
 
 
 async def test_unreviewed_draft_expires_with_a_restart_button(web_client, slack, redis, settings) -> None:
-    from bot.worker import expire_drafts, shutdown, startup
+    from bot.crons import expire_drafts
+    from bot.worker import shutdown, startup
 
     task = await drafted(web_client, redis, settings)
     ctx = {"redis": redis, "settings": settings.model_copy(update={"draft_ttl_hours": 1e-4})}

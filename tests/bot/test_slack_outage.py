@@ -101,6 +101,6 @@ async def test_retry_of_a_revision_slack_refused_posts_it_without_applying_the_f
     task = await store.get(task.id)
     assert task is not None and task.status is Status.AWAITING_REVIEW and task.revision == 2
     assert await redis.get("oma:draft:vrevr:3") is None
-    draft = await store.get_draft(task.id, 2)
+    draft = await store.get_draft(task.id, 2, settings.work_dir / task.id)
     narration = " ".join(s.narration for s in draft.script.scenes)
     assert narration.count("free trial") == 1

@@ -1,4 +1,4 @@
-from bot import slack_ui as ui
+from bot.slack import ui
 from bot.tasks import Task
 from tests.bot.support import BRIEFING, draft
 

@@ -1,0 +1,40 @@
+"""The Slack adapter: thin listeners that parse, check, call the task service and answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.settings import Settings
+from bot.slack.access import Reviewers
+from bot.stats import Stats
+from bot.wiring import Core
+
+REDIS_DOWN = (
+    ":warning: OMA can't reach its database right now, so nothing was created. Please try again in a minute."
+)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    core: Core
+    stats: Stats
+    reviewers: Reviewers
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Wire every route; this table is the whole Slack surface."""
+    from bot.slack import actions, commands, events, ui, views
+
+    app.command("/video")(commands.on_video(deps))
+    app.view(ui.MODAL_ID)(views.on_briefing(deps))
+    app.view(ui.FEEDBACK_MODAL)(views.on_feedback(deps))
+    app.action(ui.RETRY_ACTION)(actions.on_retry(deps))
+    app.action(ui.APPROVE_ACTION)(actions.on_review_button(deps, actions.approve))
+    app.action(ui.CHANGES_ACTION)(actions.on_review_button(deps, actions.request_changes))
+    app.action(ui.CANCEL_ACTION)(actions.on_review_button(deps, actions.cancel_draft))
+    app.action(ui.REVISE_ACTION)(actions.on_revise_video(deps))
+    app.event("message")(events.on_thread_reply(deps))
+    app.event("app_mention")(events.ignore)
