@@ -18,7 +18,7 @@ import time
 
 from stack import Stack, percentiles, stack
 
-from tests.bot.conftest import submission
+from tests.bot.support import submission
 
 TARGET_MS = 100
 

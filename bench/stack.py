@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.bot.conftest import SECRET, SignedClient  # noqa: E402
+from tests.bot.support import SECRET, SignedClient  # noqa: E402
 from tests.conftest import RedisServer, free_port  # noqa: E402
 from tests.fakes.server import ThreadedServer  # noqa: E402
 from tests.fakes.slack_api import SlackEmulator  # noqa: E402
