@@ -10,33 +10,12 @@ from pathlib import Path
 from aiohttp import web
 from arq.worker import Worker
 from loguru import logger
-from slack_sdk.errors import SlackApiError
 
 from bot.embedded_redis import EmbeddedRedis
+from bot.runner import preflight
 from bot.settings import Settings
-from bot.slack.calls import error_code, make_client
 from bot.web import BOLT, create_app
 from bot.worker import worker_settings
-
-TOKEN_HELP = {
-    "invalid_auth": "SLACK_BOT_TOKEN was rejected by Slack",
-    "not_authed": "SLACK_BOT_TOKEN is missing",
-    "account_inactive": "SLACK_BOT_TOKEN belongs to a deleted app or user",
-    "token_revoked": "SLACK_BOT_TOKEN was revoked",
-}
-
-
-async def workspace_name(settings: Settings) -> str:
-    """auth.test; a bad token becomes one plain sentence naming it and where to get it."""
-    try:
-        resp = await make_client(settings).auth_test()
-    except SlackApiError as exc:
-        what = TOKEN_HELP.get(error_code(exc), f"Slack refused the bot token ({error_code(exc)})")
-        raise SystemExit(
-            f"error: {what}. Copy the Bot User OAuth Token (xoxb-...) from 'OAuth & Permissions' of the app "
-            "you created from manifest.yml into .env."
-        ) from exc
-    return str(resp.get("team") or "your workspace")
 
 
 async def dev(settings: Settings, folder: Path = Path(".oma")) -> int:
@@ -48,7 +27,7 @@ async def dev(settings: Settings, folder: Path = Path(".oma")) -> int:
     runner: web.AppRunner | None = None
     worker: Worker | None = None
     try:
-        team = await workspace_name(settings)
+        team = await preflight(settings)
         app = create_app(settings=settings)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -10,6 +10,7 @@ from loguru import logger
 from redis.exceptions import RedisError
 
 from bot.logs import setup_logging
+from bot.preflight import redis_answers, slack_workspace
 from bot.settings import Settings, SettingsError
 from bot.web import BOLT, create_app
 from bot.worker import worker_settings
@@ -21,10 +22,12 @@ def run(command: str, settings: Settings) -> int:
         raise SettingsError("REDIS_URL is missing: point it at your Redis, e.g. redis://127.0.0.1:6379/0.")
     if command == "web":
         settings.require_slack()
+        asyncio.run(preflight(settings))
         asyncio.run(serve_web(settings))
         return 0
     if command == "worker":
         settings.require_slack()
+        asyncio.run(preflight(settings))
         run_worker(settings)
         return 0
     if command == "dev":
@@ -33,6 +36,13 @@ def run(command: str, settings: Settings) -> int:
 
         return asyncio.run(dev(settings))
     raise SettingsError(f"unknown command '{command}'")
+
+
+async def preflight(settings: Settings) -> str:
+    """Redis (when REDIS_URL is set) and Slack answer; the workspace name. Else one sentence."""
+    if settings.redis_url:
+        await redis_answers(settings.redis_url)
+    return await slack_workspace(settings)
 
 
 def run_worker(settings: Settings, pause: float = 5.0) -> None:
