@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 
 from arq.connections import create_pool
@@ -94,3 +95,45 @@ async def test_no_warning_when_redis_keeps_data(tmp_path: Path) -> None:
         logger.remove(sink)
         await redis.aclose()
         server.stop()
+
+
+async def _saved(redis) -> None:
+    """BGSAVE has finished: no save in progress and no change since the last one."""
+    for _ in range(100):
+        info = await redis.info("persistence")
+        if not info["rdb_bgsave_in_progress"] and info["rdb_changes_since_last_save"] == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("BGSAVE did not finish")
+
+
+async def test_backup_and_restore_with_bgsave_and_the_aof(tmp_path: Path) -> None:
+    """The README's backup steps: BGSAVE's dump.rdb, or the append-only files, into a new Redis."""
+    source = EmbeddedRedis(tmp_path / "live", persist=True)
+    source.start()
+    redis = await create_pool(redis_settings(source.url))
+    try:
+        await redis.enqueue_job("step", 7, _job_id="backed-up")
+        await redis.bgsave()
+        await _saved(redis)
+        aof = "appendonlydir" if (source.folder / "appendonlydir").exists() else "appendonly.aof"  # 7.x / 6.x
+        rdb_copy, aof_copy = tmp_path / "from-rdb", tmp_path / "from-aof"
+        rdb_copy.mkdir()
+        shutil.copy(source.folder / "dump.rdb", rdb_copy / "dump.rdb")
+        copy = shutil.copytree if aof == "appendonlydir" else shutil.copy
+        aof_copy.mkdir()
+        copy(source.folder / aof, aof_copy / aof)
+    finally:
+        await redis.aclose()
+        source.stop()
+    # dump.rdb is loaded when AOF is off; with AOF on, Redis loads the append-only files instead.
+    for folder, persist in ((rdb_copy, False), (aof_copy, True)):
+        restored = EmbeddedRedis(folder, persist=persist)
+        restored.start()
+        redis = await create_pool(redis_settings(restored.url))
+        try:
+            assert await redis.zcard("arq:queue") == 1, folder.name
+            assert await redis.exists("arq:job:backed-up") == 1, folder.name
+        finally:
+            await redis.aclose()
+            restored.stop()
