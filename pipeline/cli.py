@@ -134,7 +134,8 @@ def _write_draft(draft: Draft, output: Path) -> None:
     saved = draft.model_copy(update={"contact_sheet": sheet.resolve(), "work_dir": draft.work_dir.resolve()})
     script.write_text(saved.model_dump_json(indent=2), encoding="utf-8")
     for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):
-        print(f"{i:>2}. [{plan.duration:5.1f} s] {plan.headline}\n    {scene.narration}")
+        shown = plan.headline or f"({plan.kind}: {', '.join(plan.items)})"
+        print(f"{i:>2}. [{plan.duration:5.1f} s] {shown}\n    {scene.narration}")
     for note in draft.notes:
         print(f"Note: {note}")
     print(f"Wrote {script} and {sheet}")

@@ -35,7 +35,7 @@ AGENT = "scriptwriter"
 MIN_PACE = 0.85
 # Share of the speaking time the narration may fill at pace 1: the voice estimate is rough,
 # and a little air between scenes reads better than a voice racing to the cut.
-FILL = 0.9
+FILL = 0.95
 SCENE_SECONDS = 7.0  # about one offline scene every seven seconds
 TITLE_MAX_WORDS = 20  # a longer title is shown, not read
 

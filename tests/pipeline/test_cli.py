@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipeline.cli import main
 from tests.media import probe
 
@@ -30,6 +32,55 @@ def test_draft_only_from_a_yaml_file(tmp_path: Path, capsys) -> None:
     assert draft["briefing"]["title"] == "Meet Nimbus" and draft["script"]["scenes"]
     assert (tmp_path / "v.contact-sheet.png").read_bytes()[:4] == b"\x89PNG"
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_draft_only_into_a_new_folder_then_from_draft_renders_the_edited_file(tmp_path: Path, capsys) -> None:
+    example = Path(__file__).parents[2] / "examples" / "safety-reminder.json"
+    out = tmp_path / "new" / "folder" / "x.mp4"
+    assert main(["render", str(example), "--draft-only", "-o", str(out), "--height", "240"]) == 0
+    written = out.parent / "x.draft.json"
+    draft = json.loads(written.read_text())
+    draft["script"]["scenes"][1]["narration"] = "Ice forms on the ramps before sunrise. Grit every entrance."
+    draft["storyboard"]["scenes"][1]["headline"] = "Ice before sunrise"
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(draft))
+    capsys.readouterr()
+
+    video = tmp_path / "edited.mp4"
+    assert main(["render", "--from-draft", str(edited), "-o", str(video), "--height", "240"]) == 0
+    assert f"Wrote {video}" in capsys.readouterr().out
+    info = probe(video)
+    assert (info.width, info.height) == (240, 426) and abs(info.duration - 20) <= 0.1
+    # The words said are the edited ones: the captions file beside the video has them.
+    assert "Grit every entrance." in video.with_suffix(".srt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda d: d["script"]["scenes"].pop(), "the script has 2 scenes and the storyboard 3"),
+        (lambda d: d["script"]["scenes"][1].update(narration=" "), "Scene 2 needs some narration"),
+        (
+            lambda d: d["storyboard"]["scenes"][0].update(headline="word " * 30),
+            "Scene 1's headline has 30 words",
+        ),
+        (lambda d: d["briefing"].update(duration=500), "Duration must be between 15 and 180 seconds"),
+        (lambda d: d["script"]["scenes"][0].update(narration=12), "script.scenes.0.narration"),
+    ],
+)
+def test_from_draft_refuses_a_broken_file_with_exit_2(tmp_path: Path, capsys, change, error: str) -> None:
+    example = Path(__file__).parents[2] / "examples" / "safety-reminder.json"
+    assert (
+        main(["render", str(example), "--draft-only", "-o", str(tmp_path / "x.mp4"), "--height", "240"]) == 0
+    )
+    draft = json.loads((tmp_path / "x.draft.json").read_text())
+    change(draft)
+    (tmp_path / "bad.json").write_text(json.dumps(draft))
+    capsys.readouterr()
+    assert main(["render", "--from-draft", str(tmp_path / "bad.json"), "-o", str(tmp_path / "o.mp4")]) == 2
+    assert error in capsys.readouterr().err
+    assert not (tmp_path / "o.mp4").exists()
 
 
 def test_oma_render_writes_a_video(tmp_path: Path) -> None:

@@ -247,3 +247,19 @@ def test_edits_that_cannot_be_made_name_the_scene(drafted, edits: list[SceneEdit
     for number, words in error.items():
         assert words in info.value.errors[number]
     assert not info.value.retryable
+
+
+@pytest.mark.slow
+def test_an_edited_draft_renders_again_reusing_the_unchanged_scenes(tmp_path: Path) -> None:
+    from pipeline import render
+
+    config = PipelineConfig(work_dir=tmp_path / "w", height=240)
+    b = parse_briefing(yaml.safe_load((Path(__file__).parents[2] / "examples" / "launch.yaml").read_text()))
+    first = make_draft(b, config)
+    render(first, config, out=tmp_path / "v1.mp4")
+    last = len(first.script.scenes)
+    edited = edit_draft(first, [SceneEdit(number=last, narration="Try Nimbus free for a month.")], config)
+    result = render(edited, config, out=tmp_path / "v2.mp4")
+    # The last scene and the crossfade into it are made again; the scenes before are reused.
+    assert result.scenes_rendered <= 2 and result.scenes_reused >= last - 2
+    assert abs(result.duration - b.duration) <= 0.1
