@@ -22,11 +22,12 @@ from pipeline.render.layout import LINE, Block, layout_scene, safe_area
 from pipeline.render.procedural import palette_colors
 from pipeline.render.stills import Geometry, font
 
-VERSION = "kinds-1"
+VERSION = "kinds-2"
 ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
 ENTRANCE = 0.5  # seconds an entrance takes
 STAGGER = 0.25  # seconds between a scene's successive blocks
 WORD_STEP = 0.12  # seconds between words of a word-by-word reveal
+MAX_WORD_STATES = 8
 SCALE_STEPS = (0.84, 0.88, 0.92, 0.95, 0.975, 1.0)
 COUNT_STEPS = 12
 
@@ -182,8 +183,12 @@ def _enter(block: Block, ink: Legible, look: Look, motion: str, start: float, bu
     safe = safe_area(look.geo.width, look.geo.height)
     if motion == "words":
         n = sum(len(line.split(" ")) for line in block.lines)
-        states = [_draw(block, ink, k, bullet=bullet) for k in range(1, n + 1)]
-        times = tuple(round(start + k * WORD_STEP, 3) for k in range(1, n))
+        # At most MAX_WORD_STATES steps: a long quote reveals a few words at a time.
+        counts = sorted(
+            {max(1, round(n * k / min(n, MAX_WORD_STATES))) for k in range(1, min(n, MAX_WORD_STATES) + 1)}
+        )
+        states = [_draw(block, ink, k, bullet=bullet) for k in counts]
+        times = tuple(round(start + c * WORD_STEP, 3) for c in counts[:-1])
         return Layer(block.role, _stacked(states), b.x, b.y, start, 0.2, state_times=times)
     if motion == "scale":
         states = [_scaled(base, f) for f in SCALE_STEPS]
@@ -200,9 +205,10 @@ def _enter(block: Block, ink: Legible, look: Look, motion: str, start: float, bu
         room_left, room_right = b.x - safe.x, safe.right - b.right
         dist = round(look.geo.width * 0.05)
         dx = -min(dist, room_left) if room_left >= room_right else min(dist, room_right)
+        dx -= dx % 2 if dx > 0 else -(dx % 2)  # even, like every overlay position
         return Layer(block.role, base, b.x, b.y, start, ENTRANCE, dx=dx)
     dy = min(round(look.geo.height * 0.04), safe.bottom - b.bottom)  # fade-up: rises into place
-    return Layer(block.role, base, b.x, b.y, start, ENTRANCE, dy=max(0, dy))
+    return Layer(block.role, base, b.x, b.y, start, ENTRANCE, dy=max(0, dy) // 2 * 2)
 
 
 # -- cues: when the narrator reaches a piece of text --------------------------------------------
@@ -331,7 +337,11 @@ def render_stat(plan: ScenePlan, look: Look) -> list[Layer]:
         states = [s or final for s in states]
         # A small overshoot before it settles: the landing.
         states += [_scaled(final, 0.94), final]
-        spoken = cue(look.words, plan.figure.split()[0] if plan.figure else block.lines[0])
+        # It lands as the narrator says it ("thirty days" is found by its unit), or within 1.5 s.
+        spoken = cue(look.words, plan.figure) if plan.figure else None
+        if spoken is None and plan.unit:
+            heard = cue(look.words, plan.unit)
+            spoken = (heard[0] - 0.3, heard[1]) if heard else None
         land = min(max(spoken[0] if spoken else ENTER + 0.9, ENTER + 0.5), ENTER + 1.5)
         count = _ease_times(ENTER, land - ENTER - 0.12, len(values))
         times = (*count, round(land - 0.06, 3), round(land, 3))

@@ -110,7 +110,18 @@ def _fit(spec: Spec, size: int, max_w: int, max_lines: int) -> tuple[int, list[s
 
 
 def _height(size: int, lines: int) -> int:
-    return round(lines * size * LINE) + 2 * round(size * PAD)
+    h = round(lines * size * LINE) + 2 * round(size * PAD)
+    return h + h % 2
+
+
+def _even(v: int, size: int, lo: int, hi: int) -> int:
+    """v moved by a pixel to an even value when that stays in [lo, hi - size]: ffmpeg overlays
+    4:2:0 video at even positions, so an odd one would land a pixel off."""
+    if v % 2 == 0:
+        return v
+    if v + 1 + size <= hi:
+        return v + 1
+    return v - 1 if v - 1 >= lo else v
 
 
 def stack(
@@ -127,7 +138,7 @@ def stack(
             start = max(MIN_SIZE, round(spec.size * short * scale))
             fitted.append(_fit(spec, start, max(1, max_w), limit))
         gaps = [
-            round(spec.gap * size) if i else 0
+            round(spec.gap * size) // 2 * 2 if i else 0
             for i, (spec, (size, _)) in enumerate(zip(specs, fitted, strict=True))
         ]
         total = sum(_height(size, len(lines)) for size, lines in fitted) + sum(gaps)
@@ -143,6 +154,7 @@ def stack(
         else:
             specs, limits = specs[:-1], limits[:-1]
     y = area.y if valign == "top" else area.y + (area.h - total) // 2
+    y = _even(y, total, area.y, area.bottom)
     blocks = []
     for spec, (size, lines), gap in zip(specs, fitted, gaps, strict=True):
         y += gap
@@ -152,6 +164,7 @@ def stack(
         w = min(area.w, text_w + 2 * pad)
         h = _height(size, len(lines))
         x = area.x if align == "left" else area.x + (area.w - w) // 2
+        x = _even(x, w, area.x, area.right)
         blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent))
         y += h
     return blocks
@@ -172,7 +185,7 @@ def layout_scene(plan: ScenePlan, width: int, height: int) -> list[Block]:
     if kind == "stat":
         figure = f"{plan.figure} {plan.unit}".strip() or plan.headline
         specs = [
-            Spec("figure", figure, 0.26 if width > height else 0.34, 2),
+            Spec("figure", figure, 0.26 if width > height else 0.34, 1),
             Spec("label", plan.label or plan.headline, 0.06, 2, 0.9, 0.2),
         ]
         return stack(specs, area, short)

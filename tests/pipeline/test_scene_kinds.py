@@ -1,0 +1,153 @@
+"""Scene kinds read from the text: figures, enumerations, quotations, calls to action, old drafts."""
+
+import pytest
+
+from pipeline.agents.scene_kinds import (
+    assign_kinds,
+    call_to_action,
+    find_figure,
+    find_link,
+    list_fields,
+    quote_fields,
+    stat_fields,
+)
+from pipeline.briefing import Briefing
+from pipeline.models import ScenePlan, Script, ScriptScene, Storyboard
+from pipeline.render.kinds import count_states
+
+BRIEFING = Briefing(
+    title="Nimbus: the quarter in review",
+    description=(
+        "Nimbus keeps every file in sync. Revenue grew 12% this quarter. "
+        "Questions go to #nimbus-launch. Try it free for thirty days at https://nimbus.example/start."
+    ),
+    duration=40,
+)
+NARRATIONS = [
+    "Nimbus: the quarter in review.",
+    "This quarter, revenue grew 12% across every region.",
+    "It works offline, resolves conflicts for you, and encrypts everything end to end.",
+    "As Ana Ruiz put it, “Nimbus saved our launch week.”",
+    "Every file your team touches stays in sync on every device.",
+    "Try it free for thirty days.",
+]
+
+
+def board_for(narrations: list[str], **plan: object) -> tuple[Script, Storyboard]:
+    script = Script(scenes=[ScriptScene(narration=n, key_point=n[:30]) for n in narrations])
+    plans = [
+        ScenePlan(headline=f"Scene {i}", visual_prompt="x", duration=5.0, **plan)
+        for i in range(len(narrations))
+    ]
+    return script, Storyboard(scenes=plans)
+
+
+def test_every_kind_is_read_from_the_script() -> None:
+    script, board = board_for(NARRATIONS)
+    out = assign_kinds(BRIEFING, script, board)
+    assert [s.kind for s in out.scenes] == ["title", "stat", "list", "quote", "statement", "closing"]
+    title, stat, items, quote, statement, closing = out.scenes
+    assert (
+        title.headline == "Nimbus: the quarter in review"
+        and title.subtitle == "Nimbus keeps every file in sync"
+    )
+    assert (stat.figure, stat.unit, stat.label) == ("12%", "", "Revenue across every region")
+    assert items.items == ["Works offline", "Resolves conflicts for you", "Encrypts everything end to end"]
+    assert (quote.quote, quote.attribution) == ("Nimbus saved our launch week.", "Ana Ruiz")
+    assert statement.headline == "Scene 4"
+    assert closing.headline == "Try it free for thirty days"
+    assert closing.link == "https://nimbus.example/start"
+    # Durations and the other plan fields are kept; the same input gives the same board.
+    assert [s.duration for s in out.scenes] == [5.0] * 6
+    assert assign_kinds(BRIEFING, script, board) == out
+
+
+@pytest.mark.parametrize(
+    ("text", "figure", "unit", "label"),
+    [
+        ("We closed $4.2M in new deals.", "$4.2M", "", "We closed in new deals"),
+        ("Sales hit $4.2 million last year.", "$4.2M", "", "Sales hit last year"),
+        ("Support answers within 30 days.", "30", "days", "Support answers"),
+        ("Teams ship 3x faster with it.", "3x", "", "Teams ship faster with it"),
+        ("Churn fell by 12 percent.", "12%", "", "Churn"),
+        ("Setup takes two minutes and needs no IT ticket.", "2", "minutes", "Setup"),
+    ],
+)
+def test_figures_keep_their_units(text: str, figure: str, unit: str, label: str) -> None:
+    assert stat_fields(text) == {"figure": figure, "unit": unit, "label": label}
+
+
+def test_years_and_small_bare_numbers_are_not_stats() -> None:
+    assert find_figure("In 2026 we moved offices.") is None
+    assert find_figure("We have 2 of them.") is None
+    assert stat_fields("Nothing to count here.") is None
+
+
+def test_enumerations_become_lists_and_pairs_do_not() -> None:
+    assert list_fields("Three things matter: speed, safety and cost.") == {
+        "items": ["Speed", "Safety", "Cost"],
+        "headline": "Three things matter",
+    }
+    lead = list_fields(
+        "Nimbus keeps every file your team touches in sync, across laptops, phones and the office server."
+    )
+    assert lead == {
+        "items": ["Laptops", "Phones", "Office server"],
+        "headline": "Nimbus keeps every file your team touches in sync",
+    }
+    assert list_fields("It is fast and simple.") is None
+    assert list_fields("One, two, three, four, five and six.") is None  # more than four items
+
+
+def test_quotes_and_their_attribution() -> None:
+    assert quote_fields("“It just works,” says Maria Lopez of Acme.") == {
+        "quote": "It just works",
+        "attribution": "Maria Lopez of Acme",
+    }
+    assert quote_fields('He said "hi".') is None  # too short to be a quotation
+
+
+def test_closing_takes_the_call_to_action_and_a_link_or_channel() -> None:
+    b = Briefing(
+        title="Winter safety",
+        description="Ice forms early. Report slippery ramps in #site-safety.",
+        duration=20,
+    )
+    assert call_to_action(b, None) == "Report slippery ramps"
+    assert find_link(b) == "#site-safety"
+    plain = Briefing(
+        title="Winter safety on site", description="Ice forms on the ramps before sunrise.", duration=20
+    )
+    assert call_to_action(plain, None) == "Winter safety on site"
+    assert find_link(plain) == ""
+
+
+def test_model_kinds_are_kept_when_they_hold_and_repaired_when_not() -> None:
+    script, board = board_for(["Intro.", "We grew a lot.", "Fast, safe and cheap.", "Bye now."])
+    scenes = list(board.scenes)
+    scenes[1] = scenes[1].model_copy(update={"kind": "stat", "figure": "", "label": "growth"})  # no figure
+    scenes[2] = scenes[2].model_copy(update={"kind": "list", "items": ["Fast", "Safe", "Cheap"]})
+    out = assign_kinds(BRIEFING, script, Storyboard(scenes=scenes)).scenes
+    assert out[1].kind == "statement"  # a stat needs a number; the narration has none
+    assert out[2].kind == "list" and out[2].items == ["Fast", "Safe", "Cheap"]
+    # Too many items: read again from the narration; overlong items are cut to six words.
+    for items, expected in (
+        (["Go"] * 7, ["Fast", "Safe", "Cheap"]),
+        (["word " * 12] * 4, ["word word word word word word"] * 4),
+    ):
+        odd = scenes[2].model_copy(update={"items": items})
+        fixed = assign_kinds(BRIEFING, script, Storyboard(scenes=[scenes[0], scenes[1], odd, scenes[3]]))
+        assert fixed.scenes[2].items == expected
+
+
+def test_old_stored_plans_load_as_statements() -> None:
+    old = '{"headline": "Files stay in sync", "visual_prompt": "x", "layout": "left", "duration": 4.0}'
+    plan = ScenePlan.model_validate_json(old)
+    assert plan.kind == "statement" and plan.items == [] and plan.motion is None
+
+
+def test_count_up_keeps_the_figure_format() -> None:
+    states = count_states("$4.2M", 5)
+    assert states[0] == "$0.0M" and states[-1] == "$4.2M" and len(states) == 5
+    assert count_states("1,200 users", 3)[1].endswith(" users") and "," in count_states("1,200", 3)[1]
+    assert count_states("n/a") == ["n/a"]
