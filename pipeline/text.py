@@ -32,7 +32,8 @@ FUNCTION_WORDS = wordset(
 _CLAUSE_WORDS = wordset("and but or so because while although though which who whom where when")
 _PREPOSITIONS = wordset(
     """in on at to of for with from by about into onto over under after before between through
-    during without within across against among around toward towards upon via per than"""
+    during without within across against among around toward towards upon via per than up down off
+    out"""
 )
 # "e.g. Slack", "Dr. Lee": a full stop that never ends a sentence. Others ("3 p.m.", "U.S.",
 # "etc.") end one unless a lowercase word or a number follows.
@@ -50,6 +51,7 @@ _ADVERBS = wordset(
 _NUMBER_WORDS = wordset(
     "one two three four five six seven eight nine ten eleven twelve twenty thirty hundred"
 )
+_PARTICLES = wordset("up down off out")
 _QUOTES = '"“”‘’«»„'
 
 
@@ -181,7 +183,8 @@ def _clean_end(text: str) -> str:
 
 def _ends_well(word: str) -> bool:
     bare = _bare(word)
-    return bare not in FUNCTION_WORDS and bare not in _NUMBER_WORDS and not bare.isdigit()
+    # Not a function word, a bare number ("open two") or a particle ("work from home up").
+    return bare not in FUNCTION_WORDS | _NUMBER_WORDS | _PARTICLES and not bare.isdigit()
 
 
 def _cut(words: list[str], limit: int) -> list[str]:
