@@ -52,9 +52,10 @@ def test_one_scrubbed_event_per_failure(tmp_path: Path) -> None:
         assert secret not in raw, f"{secret!r} was sent to Sentry"
     text = json.dumps(events)
     assert "[redacted]" in text  # the masked places are still there, so the reports still say something
-    assert all(e["tags"]["role"] == "worker" for e in events)
+    assert all(e["tags"]["role"] == "worker" and e["environment"] == "production" for e in events)
     web = next(e for e in events if kind(e).endswith("aiohttp"))
     assert "data" not in web["request"] and "?" not in web["request"]["url"]
+    assert {h.lower() for h in web["request"]["headers"]} <= {"user-agent", "content-type", "content-length"}
 
 
 def test_nothing_is_loaded_without_a_dsn() -> None:

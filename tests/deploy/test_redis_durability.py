@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
 from pathlib import Path
 
+import redis as redis_sync
 from arq.connections import create_pool
 from arq.jobs import Job
 from arq.worker import Worker
 from loguru import logger
 
-from bot.embedded_redis import EmbeddedRedis
+from bot.embedded_redis import EmbeddedRedis, free_port, redis_binary
 from bot.redis_conn import redis_settings, warn_if_volatile, worker_connection
+from tests.deploy.support import wait_for
 
 RAN: list[int] = []
 STARTED = asyncio.Event()
@@ -134,6 +137,75 @@ async def test_backup_and_restore_with_bgsave_and_the_aof(tmp_path: Path) -> Non
         try:
             assert await redis.zcard("arq:queue") == 1, folder.name
             assert await redis.exists("arq:job:backed-up") == 1, folder.name
+            if not persist:  # an RDB backup into an AOF set-up: switch AOF on while it runs
+                await redis.config_set("appendonly", "yes")
+                await _aof_written(redis)
         finally:
             await redis.aclose()
             restored.stop()
+    converted = EmbeddedRedis(rdb_copy, persist=True)
+    converted.start()
+    redis = await create_pool(redis_settings(converted.url))
+    try:
+        assert await redis.exists("arq:job:backed-up") == 1
+    finally:
+        await redis.aclose()
+        converted.stop()
+
+
+async def _aof_written(redis) -> None:
+    for _ in range(100):
+        info = await redis.info("persistence")
+        if info["aof_enabled"] and not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the AOF was not written")
+
+
+def _server(folder: Path, *args: str, port: int | None = None) -> tuple[subprocess.Popen, int]:
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: redis_sync.Redis(port=port).ping(), 10, "redis-server")
+    return proc, port
+
+
+async def test_snapshots_only_keep_a_clean_stop_but_not_a_crash(tmp_path: Path) -> None:
+    args = ("--appendonly", "no", "--save", "3600 1")
+
+    def restart(proc: subprocess.Popen, port: int, kill: bool) -> subprocess.Popen:
+        proc.kill() if kill else proc.terminate()
+        proc.wait(10)
+        return _server(tmp_path, *args, port=port)[0]
+
+    proc, port = _server(tmp_path, *args)
+    redis = await create_pool(redis_settings(f"redis://127.0.0.1:{port}/0"))
+    try:
+        assert await warn_if_volatile(redis) is False
+        await redis.enqueue_job("step", 1, _job_id="before-stop")
+        proc = restart(proc, port, kill=False)  # SIGTERM: Redis saves a snapshot on the way out
+        await redis.enqueue_job("step", 2, _job_id="before-crash")
+        proc = restart(proc, port, kill=True)  # SIGKILL: whatever came after that snapshot is gone
+        assert await redis.exists("arq:job:before-stop") == 1
+        assert await redis.exists("arq:job:before-crash") == 0
+    finally:
+        await redis.aclose()
+        proc.terminate()
+        proc.wait(10)
+
+
+async def test_no_warning_and_no_error_where_config_is_disabled(tmp_path: Path) -> None:
+    proc, port = _server(tmp_path, "--appendonly", "no", "--save", "", "--rename-command", "CONFIG", "")
+    redis = await create_pool(redis_settings(f"redis://127.0.0.1:{port}/0"))
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="WARNING", format="{message}")
+    try:
+        assert await warn_if_volatile(redis) is False and lines == []
+    finally:
+        logger.remove(sink)
+        await redis.aclose()
+        proc.terminate()
+        proc.wait(10)
