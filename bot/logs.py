@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import traceback
@@ -68,7 +69,24 @@ def setup_logging(settings: Settings, sink: Any = None) -> Redactor:
         serialize=serialize,
         backtrace=False,
         diagnose=False,  # diagnose would print local variables, secrets included
-        format="{time:HH:mm:ss} {level: <7} {extra[task]} {message}",
+        format="{time:HH:mm:ss} {level: <7} {extra[task]} {extra[request]} {message}",
     )
-    logger.configure(extra={"task": "-"})
+    logger.configure(extra={"task": "-", "request": "-"})
+    # One stream: aiohttp's server errors, asyncio's, Bolt's and slack-sdk's stdlib logging, and
+    # Python warnings, all through loguru, in the same shape and with the same redaction.
+    logging.basicConfig(handlers=[ToLoguru()], level=logging.INFO, force=True)
+    logging.captureWarnings(True)
     return redact
+
+
+class ToLoguru(logging.Handler):
+    """Hands stdlib log records to loguru, keeping their level, origin and exception."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.patch(lambda r: r.update(name=record.name, function=record.funcName, line=record.lineno)).opt(
+            exception=record.exc_info
+        ).log(level, record.getMessage())

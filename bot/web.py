@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import hashlib
+import hmac
 import logging
+import re
 import time
+import uuid
 from importlib.metadata import PackageNotFoundError, version
 
 import aiohttp
@@ -18,8 +21,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import slack
@@ -34,7 +35,8 @@ from bot.wiring import build_core
 DEPS = web.AppKey("deps", slack.Deps)
 REDIS = web.AppKey("redis", ArqRedis)
 BOLT = web.AppKey("bolt", AsyncApp)
-VERIFIER = web.AppKey("verifier", SignatureVerifier)
+SIGNING_SECRET = web.AppKey("signing_secret", bytes)
+MAX_AGE = 300  # seconds: Slack's replay window
 STARTED = web.AppKey("started", float)
 MAX_BODY = 256 * 1024  # Slack's payloads are a few KB; anything near this is not Slack
 
@@ -63,18 +65,8 @@ def make_bolt(settings: Settings, deps: slack.Deps, client: AsyncWebClient) -> A
     bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
     bolt_logger.addFilter(_SkipTokenNotice())
     app = AsyncApp(client=client, request_verification_enabled=False, logger=bolt_logger)
-    app.middleware(_check_payload)
     slack.register(app, deps)
     return app
-
-
-async def _check_payload(body: dict, next, logger) -> BoltResponse | None:
-    """Refuse a payload that lacks what its kind requires, before any listener indexes into it."""
-    problem = payload_problem(body)
-    if problem is not None:
-        logger.warning("refused a malformed Slack payload: %s", problem)
-        return BoltResponse(status=400, body=json.dumps({"error": "bad_payload", "message": problem}))
-    return await next()
 
 
 def create_app(*, settings: Settings) -> web.Application:
@@ -84,11 +76,11 @@ def create_app(*, settings: Settings) -> web.Application:
     client = make_client(settings)
     core = build_core(settings, redis, client)
     deps = slack.Deps(settings, core, Stats(core.store, core.queue), Reviewers(settings))
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_context])
     app[DEPS], app[REDIS] = deps, redis
     app[BOLT] = make_bolt(settings, deps, client)
     if settings.slack_signing_secret is not None and settings.slack_signing_secret.get_secret_value():
-        app[VERIFIER] = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
+        app[SIGNING_SECRET] = settings.slack_signing_secret.get_secret_value().encode()
     app[STARTED] = time.time()
     app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/health", health)
@@ -111,6 +103,52 @@ def create_app(*, settings: Settings) -> web.Application:
     return app
 
 
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id(request: web.Request) -> str:
+    """The caller's X-Request-ID when it is a sane token, else a new one."""
+    given = request.headers.get("X-Request-ID", "")
+    return given if SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+
+
+@web.middleware
+async def request_context(request: web.Request, handler) -> web.StreamResponse:
+    """Every request: its id on every log line and on the response, one access line in loguru,
+    and an unexpected error logged with its traceback but answered as plain JSON."""
+    rid = request_id(request)
+    started = time.perf_counter()
+    with logger.contextualize(request=rid):
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # aiohttp's own 404s and 405s, raised as it expects
+            exc.headers["X-Request-ID"] = rid
+            _access(request, exc.status, started)
+            raise
+        except Exception:
+            logger.exception("unhandled error on {} {}", request.method, request.path)
+            response = _refuse(500, "internal_error", "Something went wrong on our side; it has been logged.")
+        response.headers["X-Request-ID"] = rid
+        _access(request, response.status, started)
+    return response
+
+
+def _access(request: web.Request, status: int, started: float) -> None:
+    took = (time.perf_counter() - started) * 1000
+    logger.info("{} {} {} {:.1f} ms", request.method, request.path, status, took)
+
+
+def signed_by_slack(secret: bytes, body: bytes, headers) -> bool:
+    """Slack's v0 scheme on the raw bytes: HMAC-SHA256 of `v0:{timestamp}:{body}`, at most five
+    minutes old. Nothing is decoded first (slack-sdk's verifier decodes the body as UTF-8)."""
+    ts = headers.get("X-Slack-Request-Timestamp", "")
+    given = headers.get("X-Slack-Signature", "")
+    if not ts.isdigit() or abs(time.time() - int(ts)) > MAX_AGE:
+        return False
+    digest = hmac.new(secret, b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(f"v0={digest}", given)
+
+
 def _refuse(status: int, error: str, message: str) -> web.Response:
     return web.json_response({"error": error, "message": message}, status=status)
 
@@ -118,12 +156,9 @@ def _refuse(status: int, error: str, message: str) -> web.Response:
 async def slack_events(request: web.Request) -> web.Response:
     """Verify the signature on the raw bytes, then parse, then let Bolt route the payload."""
     body = await request.read()
-    verifier = request.app.get(VERIFIER)
-    if verifier is not None:
-        ts = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature")
-        # slack-sdk's verifier raises on a timestamp that is not a number: check it first.
-        if not ts.isdigit() or not verifier.is_valid(body, ts, signature):
+    secret = request.app.get(SIGNING_SECRET)
+    if secret is not None:
+        if not signed_by_slack(secret, body, request.headers):
             return _refuse(401, "invalid_signature", "The request is not signed by Slack, or is too old.")
     elif request.app[DEPS].settings.slack_app_token is None:
         return _refuse(401, "invalid_signature", "SLACK_SIGNING_SECRET is not set: HTTP events are refused.")
@@ -135,6 +170,11 @@ async def slack_events(request: web.Request) -> web.Response:
         # what it claims to be stops here, with a 400 and no traceback.
         logger.warning("refused an unparseable Slack request: {}", type(exc).__name__)
         return _refuse(400, "bad_request", "The body is not a Slack payload (JSON or form-encoded).")
+    # Bolt's own middleware indexes into the payload before any listener runs: a payload that
+    # lacks what its kind carries is refused here, with the field named.
+    if (problem := payload_problem(bolt_request.body)) is not None:
+        logger.warning("refused a malformed Slack payload: {}", problem)
+        return _refuse(400, "bad_payload", problem)
     return await to_aiohttp_response(await request.app[BOLT].async_dispatch(bolt_request))
 
 

@@ -20,6 +20,41 @@ class _Id(_Loose):
     id: str
 
 
+class _Team(_Loose):
+    id: str | None = None
+
+
+class _Event(_Loose):
+    type: str
+    user: str | None = None
+    channel: str | None = None
+    text: str | None = None
+    thread_ts: str | None = None
+    subtype: str | None = None
+    bot_id: str | None = None
+
+
+class _Typed(_Loose):
+    type: str
+
+
+class Envelope(_Loose):
+    """What Bolt itself reads from any payload to route it and find its workspace."""
+
+    type: str | None = None
+    team_id: str | None = None
+    team: _Team | str | None = None
+    enterprise_id: str | None = None
+    enterprise: _Team | str | None = None
+    is_enterprise_install: bool | str | None = None
+    authorizations: list[dict[str, Any]] | None = None
+    user: _Id | str | None = None
+    channel: _Id | str | None = None
+    api_app_id: str | None = None
+    event: _Event | None = None  # Bolt reads event.type of any payload that has an event
+    view: _Typed | None = None  # and view.type of any payload that has a view
+
+
 class SlashCommand(_Loose):
     command: str
     user_id: str
@@ -44,6 +79,7 @@ class _State(_Loose):
 
 class _View(_Loose):
     id: str
+    type: str
     callback_id: str
     private_metadata: str = ""
     state: _State
@@ -72,16 +108,6 @@ class BlockActions(_Loose):
     message: _Message | None = None
 
 
-class _Event(_Loose):
-    type: str
-    user: str | None = None
-    channel: str | None = None
-    text: str | None = None
-    thread_ts: str | None = None
-    subtype: str | None = None
-    bot_id: str | None = None
-
-
 class EventCallback(_Loose):
     event: _Event
 
@@ -98,12 +124,13 @@ def payload_problem(body: Any) -> str | None:
     if not isinstance(body, dict):
         return "the payload is not a JSON object"
     kind = SlashCommand if "command" in body else BY_TYPE.get(str(body.get("type")))
-    if kind is None:
-        return None  # kinds OMA has no listener for: Bolt answers 404
-    try:
-        kind.model_validate(body)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "payload"
-        return f"{kind.__name__}: {where}: {err['msg']}"
+    for model in (Envelope, kind):
+        if model is None:
+            continue  # kinds OMA has no listener for: Bolt answers 404
+        try:
+            model.model_validate(body)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "payload"
+            return f"{model.__name__}: {where}: {err['msg']}"
     return None
