@@ -22,7 +22,7 @@ from pipeline.render.layout import LINE, Block, layout_scene, safe_area
 from pipeline.render.procedural import palette_colors
 from pipeline.render.stills import Geometry, font
 
-VERSION = "kinds-2"
+VERSION = "kinds-3"
 ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
 ENTRANCE = 0.5  # seconds an entrance takes
 STAGGER = 0.25  # seconds between a scene's successive blocks
@@ -149,7 +149,9 @@ def _draw(
 
 
 def _stacked(states: list[Image.Image]) -> Image.Image:
+    # Even sizes, so ffmpeg can convert the layer to 4:2:0 once and crop whole chroma rows.
     w, h = states[0].size
+    w, h = w + w % 2, h + h % 2
     out = Image.new("RGBA", (w, h * len(states)), (0, 0, 0, 0))
     for k, img in enumerate(states):
         out.paste(img, (0, k * h))
@@ -178,7 +180,7 @@ def _ease_times(start: float, duration: float, n: int) -> tuple[float, ...]:
 
 def _enter(block: Block, ink: Legible, look: Look, motion: str, start: float, bullet=None) -> Layer:
     """A block that enters with `motion`, with its movement kept inside the safe area."""
-    base = _draw(block, ink, bullet=bullet)
+    base = _stacked([_draw(block, ink, bullet=bullet)])
     b = block.box
     safe = safe_area(look.geo.width, look.geo.height)
     if motion == "words":
@@ -287,7 +289,7 @@ def render_statement(plan: ScenePlan, look: Look) -> list[Layer]:
         accent, _a2, _t = _palette(plan, look)
         head = layers[0]
         bar = max(4, min(look.geo.width, look.geo.height) // 70)
-        img = Image.new("RGBA", (bar, head.height), (*accent, 255))
+        img = Image.new("RGBA", (bar + bar % 2, head.height), (*accent, 255))
         layers.insert(0, Layer("bar", img, head.x - 2 * bar, head.y, ENTER, ENTRANCE, dy=head.dy))
     return layers
 

@@ -73,11 +73,12 @@ def layer_filters(
     after the scene does).
     """
     start = max(0.0, layer.start + shift)
-    chain = f"[{k}:v]loop=loop={frames - 1}:size=1:start=0,setpts=N/{fps}/TB"
+    # Converted to 4:2:0 once, before the loop repeats it; states have even heights.
+    chain = f"[{k}:v]format=yuva420p,loop=loop={frames - 1}:size=1:start=0,setpts=N/{fps}/TB"
     if layer.state_times:
         steps = "+".join(f"gte(t,{t + shift:.3f})" for t in layer.state_times)
         chain += f",crop={layer.width}:{layer.height}:0:'{layer.height}*({steps})'"
-    chain += f",format=yuva420p,fade=t=in:st={start:.3f}:d={max(layer.duration, 0.04):.3f}:alpha=1[l{k}]"
+    chain += f",fade=t=in:st={start:.3f}:d={max(layer.duration, 0.04):.3f}:alpha=1[l{k}]"
     x = f"'{layer.x}+({layer.dx})*{_eased(start, layer.duration)}'" if layer.dx else str(layer.x)
     y = f"'{layer.y}+({layer.dy})*{_eased(start, layer.duration)}'" if layer.dy else str(layer.y)
     return [chain, f"[{src}][l{k}]overlay=x={x}:y={y}:enable='gte(t,{start:.3f})'[{dst}]"]
