@@ -121,6 +121,8 @@ def _render(draft: Draft, config: PipelineConfig, output: Path, bar: Bar) -> int
         f"{result.size_bytes / 1e6:.1f} MB, ${result.cost_usd:.4f}) in "
         f"{sum(result.timings.values()):.1f} s"
     )
+    if result.captions:
+        print("Captions: " + ", ".join(str(p) for p in result.captions))
     return EXIT_OK
 
 

@@ -319,7 +319,10 @@ def draft_blocks(task: Task, draft: Draft, previous: Draft | None = None) -> tup
         line = f"*{i}.* `{_clock(start)}–{_clock(end)}` *{esc(plan.headline)}*\n>{esc(scene.narration)}"
         blocks.append(_md(line))
         start = end
-    blocks = blocks[:45]  # Slack allows 50 blocks a message
+    blocks = blocks[:44]  # Slack allows 50 blocks a message
+    if draft.notes:  # what the built-in writer left out, or could not apply; a model stand-in
+        notes = "\n".join(f":information_source: {esc(n)}" for n in draft.notes)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": notes[:3000]}]})
     cost = f", about ${draft.estimated_cost_usd:.2f}" if draft.estimated_cost_usd else ""
     blocks.append(
         {

@@ -48,7 +48,7 @@ async def test_revise_by_modal_then_stale_and_double_approve(web_client, slack, 
     await web_client.interactive(click("request_changes", f"{task.id}:1"))
     modal = await eventually(lambda: slack.called("views.open"))
     view = modal[0]["view"]
-    feedback = feedback_submission(view, "Mention the free trial for teams.")
+    feedback = feedback_submission(view, "scene 2: Teams get a free trial for 30 days.")
     await web_client.interactive(feedback)
     await eventually(lambda: jobs(redis))
     await run_jobs(settings)

@@ -90,7 +90,7 @@ async def test_retry_of_a_revision_slack_refused_posts_it_without_applying_the_f
     for _ in range(10):  # the revision's contact sheet
         slack.fail("files.completeUploadExternal", status=500)
     reply = {"type": "message", "channel": "C1", "ts": "7.7", "thread_ts": task.root_ts, "user": "U1"}
-    await web_client.event({**reply, "text": "Mention the free trial."})
+    await web_client.event({**reply, "text": "scene 2: Teams get a free trial."})
     await eventually(lambda: redis.zrange("arq:queue", 0, -1))
     await run_jobs(settings)
     store = TaskStore(redis)

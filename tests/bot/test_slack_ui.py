@@ -17,3 +17,11 @@ def test_draft_blocks_fit_slack_and_carry_the_revision() -> None:
     assert [a["value"] for a in actions] == ["t1:2"] * 3
     assert "What changed: scene 2" in blocks[0]["text"]["text"]
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+
+
+def test_draft_notes_reach_the_reviewer_escaped() -> None:
+    task = Task(id="t1", user="U1", channel="C1", briefing=BRIEFING, revision=1)
+    noted = draft().model_copy(update={"notes": ["Left out 2 sentences <!here> to fit 40 s."]})
+    _, blocks = ui.draft_blocks(task, noted)
+    context = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert any("Left out 2 sentences &lt;!here&gt; to fit 40 s." in t for t in context)
