@@ -7,8 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
+import arq.worker
 from aiohttp import web
-from arq.worker import Worker
 from loguru import logger
 
 from bot.embedded_redis import EmbeddedRedis
@@ -25,7 +25,7 @@ async def dev(settings: Settings, folder: Path = Path(".oma")) -> int:
         embedded.start()
         settings = settings.model_copy(update={"redis_url": embedded.url})
     runner: web.AppRunner | None = None
-    worker: Worker | None = None
+    worker: arq.worker.Worker | None = None
     try:
         team = await preflight(settings)
         app = create_app(settings=settings)
@@ -48,7 +48,7 @@ async def dev(settings: Settings, folder: Path = Path(".oma")) -> int:
             await AsyncSocketModeHandler(
                 app[BOLT], settings.slack_app_token.get_secret_value()
             ).connect_async()
-        worker = Worker(**worker_settings(settings), handle_signals=False)
+        worker = arq.worker.create_worker(worker_settings(settings), handle_signals=False)
         work = asyncio.create_task(worker.async_run())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

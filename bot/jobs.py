@@ -15,6 +15,7 @@ from typing import Any
 from arq.constants import retry_key_prefix
 from loguru import logger
 
+from bot.error_reporting import keep_private
 from bot.housekeeping import remove, task_folder
 from bot.notifiers import DeliveryError, Notifier
 from bot.pump import Progress, pump, watch_cancel
@@ -46,6 +47,7 @@ async def _job(
     if task is None:
         return "missing"
     with logger.contextualize(task=task.id):
+        keep_private(task.briefing.title, task.briefing.description, task.feedback, feedback)
         if stage is None:
             stage, feedback = task.stage or ("full" if task.skip_review else "draft"), task.feedback
         return await Run(ctx, task).go(stage, feedback, base)

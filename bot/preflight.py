@@ -7,11 +7,11 @@ import json
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.redis_conn import RedisURLError, connect_redis, warn_if_volatile
 from bot.settings import Settings, SettingsError
 from bot.slack.calls import error_code
 
@@ -64,10 +64,15 @@ async def slack_workspace(settings: Settings) -> str:
 
 
 async def redis_answers(url: str) -> None:
-    """PING once within a few seconds, or Unreachable naming the URL (its password hidden)."""
-    client = Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
+    """PING once within a few seconds, or Unreachable naming the URL (its password hidden); a
+    warning when Redis keeps nothing on disk (a restart would lose every queued job)."""
+    try:
+        client = connect_redis(url)
+    except RedisURLError as exc:
+        raise SettingsError(str(exc)) from exc
     try:
         await asyncio.wait_for(client.ping(), TIMEOUT)
+        await warn_if_volatile(client)
     except (RedisError, OSError, TimeoutError) as exc:
         raise Unreachable(
             f"Redis at {hide_password(url)} could not be reached ({_why(exc)}); start it or fix REDIS_URL."

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import arq.worker
 from aiohttp import web
-from arq.worker import Worker
 from loguru import logger
 from redis.exceptions import RedisError
 
+from bot.error_reporting import init_error_reporting
 from bot.logs import setup_logging
 from bot.preflight import redis_answers, slack_workspace
 from bot.settings import Settings, SettingsError
@@ -18,6 +19,7 @@ from bot.worker import worker_settings
 
 def run(command: str, settings: Settings) -> int:
     setup_logging(settings)
+    init_error_reporting(settings, command)  # after logging: it adds its own loguru sink
     if not settings.redis_url and command != "dev":
         raise SettingsError("REDIS_URL is missing: point it at your Redis, e.g. redis://127.0.0.1:6379/0.")
     if command == "web":
@@ -52,7 +54,8 @@ def run_worker(settings: Settings, pause: float = 5.0) -> None:
     """
     stopped: list[object] = []
     while not stopped:
-        worker = Worker(**worker_settings(settings))
+        # create_worker, looked up at call time: sentry-sdk's arq integration wraps it to report jobs.
+        worker = arq.worker.create_worker(worker_settings(settings))
         worker.on_stop = stopped.append
         try:
             worker.run()

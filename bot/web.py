@@ -15,7 +15,6 @@ import aiohttp
 from aiohttp import web
 from arq.connections import ArqRedis
 from loguru import logger
-from redis.asyncio import ConnectionPool
 from redis.exceptions import RedisError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
@@ -25,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import slack
 from bot.heartbeat import live_workers
+from bot.redis_conn import connect_redis
 from bot.settings import Settings
 from bot.slack.access import Reviewers
 from bot.slack.calls import make_client
@@ -44,11 +44,6 @@ try:
     VERSION = version("oma-video-bot")
 except PackageNotFoundError:  # pragma: no cover - running from a plain checkout
     VERSION = "0+unknown"
-
-
-def connect_redis(url: str) -> ArqRedis:
-    """A lazily connecting client: no start-up failure while Redis is down, reconnects when back."""
-    return ArqRedis(connection_pool=ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=2))
 
 
 class _SkipTokenNotice(logging.Filter):

@@ -8,16 +8,12 @@ from typing import Any
 
 import aiohttp
 from arq import cron
-from arq.connections import RedisSettings
 from loguru import logger
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot import heartbeat
 from bot.crons import expire_drafts, housekeep
 from bot.jobs import generate, render_approved, revise
+from bot.redis_conn import worker_connection
 from bot.settings import Settings, load_settings
 from bot.slack.calls import make_client
 from bot.wiring import build_core
@@ -46,15 +42,6 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await ctx["slack"].session.close()
 
 
-def redis_settings(url: str) -> RedisSettings:
-    """arq's connection settings; every command rides out a Redis restart of about 15 s."""
-    conf = RedisSettings.from_dsn(url)
-    conf.retry = Retry(ExponentialBackoff(cap=2.0, base=0.2), retries=10)
-    # redis-py's connect raises the bare OSError of a refused connection inside its retry loop.
-    conf.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
-    return conf
-
-
 def worker_settings(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for arq.Worker."""
     assert settings.redis_url
@@ -66,7 +53,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "redis_settings": redis_settings(settings.redis_url),
+        **worker_connection(settings.redis_url),
         "job_timeout": settings.job_timeout,
         "max_tries": settings.max_tries,
         "max_jobs": settings.concurrency,

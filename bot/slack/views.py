@@ -8,6 +8,7 @@ from loguru import logger
 from redis.exceptions import RedisError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.error_reporting import keep_private
 from bot.service import RateLimited, TaskError
 from bot.slack import REDIS_DOWN, Deps, ui
 from bot.slack.access import refusal
@@ -18,6 +19,7 @@ from pipeline.briefing import BriefingError, parse_briefing
 def on_briefing(deps: Deps):
     async def handle(ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         data, skip_review, channel = ui.read_submission(view)
+        keep_private(*(str(v) for v in data.values() if v))
         user = body["user"]["id"]
         try:
             briefing = parse_briefing(data)
