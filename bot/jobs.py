@@ -22,7 +22,7 @@ from bot.pump import Progress, pump, watch_cancel
 from bot.service import TaskService
 from bot.settings import Settings
 from bot.tasks import Status, Task, TaskStore
-from pipeline import Cancelled, CancelToken, Draft, PipelineError, RenderResult, make_draft, render
+from pipeline import Cancelled, CancelToken, Draft, PipelineError, RenderResult, SceneEdit, make_draft, render
 
 
 async def generate(ctx: dict[str, Any], task_id: str) -> str:
@@ -30,9 +30,15 @@ async def generate(ctx: dict[str, Any], task_id: str) -> str:
     return await _job(ctx, task_id, None)
 
 
-async def revise(ctx: dict[str, Any], task_id: str, feedback: str | None, base: int | None = None) -> str:
-    """Revision `base` + 1 from the reviewer's feedback on revision `base`."""
-    return await _job(ctx, task_id, "draft", feedback, base)
+async def revise(
+    ctx: dict[str, Any],
+    task_id: str,
+    feedback: str | None,
+    base: int | None = None,
+    edits: list | None = None,
+) -> str:
+    """Revision `base` + 1 from the reviewer's feedback, or exact scene edits, on revision `base`."""
+    return await _job(ctx, task_id, "draft", feedback, base, edits)
 
 
 async def render_approved(ctx: dict[str, Any], task_id: str) -> str:
@@ -41,16 +47,34 @@ async def render_approved(ctx: dict[str, Any], task_id: str) -> str:
 
 
 async def _job(
-    ctx: dict[str, Any], task_id: str, stage: str | None, feedback: str | None = None, base: int | None = None
+    ctx: dict[str, Any],
+    task_id: str,
+    stage: str | None,
+    feedback: str | None = None,
+    base: int | None = None,
+    edits: list | None = None,
 ) -> str:
     task = await ctx["store"].get(task_id)
     if task is None:
         return "missing"
     with logger.contextualize(task=task.id):
         keep_private(task.briefing.title, task.briefing.description, task.feedback, feedback)
-        if stage is None:
-            stage, feedback = task.stage or ("full" if task.skip_review else "draft"), task.feedback
-        return await Run(ctx, task).go(stage, feedback, base)
+        if stage is None:  # the stage that failed, as it was asked for
+            stage = task.stage or ("full" if task.skip_review else "draft")
+            feedback, edits = task.feedback, task.edits
+        return await Run(ctx, task).go(stage, Ask(feedback, edits), base)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a revision was asked for: free-text feedback, or exact scene edits (SceneEdit fields)."""
+
+    feedback: str | None = None
+    edits: list | None = None
+
+    @property
+    def anything(self) -> bool:
+        return self.feedback is not None or bool(self.edits)
 
 
 @dataclass
@@ -100,12 +124,12 @@ class Run:
         self.work = task_folder(self.settings.work_dir, task.id)
         self.config = self.settings.pipeline_config().model_copy(update={"work_dir": self.work})
 
-    async def go(self, stage: str, feedback: str | None, base: int | None) -> str:
-        if not await self.begin(stage, feedback):
+    async def go(self, stage: str, ask: Ask, base: int | None) -> str:
+        if not await self.begin(stage, ask):
             return "skipped"
         started = time.monotonic()
         try:
-            result = await self.make(stage, feedback, base)
+            result = await self.make(stage, ask, base)
             if result is None:
                 return Status.AWAITING_REVIEW.value
             return await self.deliver(result, time.monotonic() - started)
@@ -119,7 +143,7 @@ class Run:
             self.token.cancel()  # a pipeline thread still running stops at its next check
             return await self.finish(failure_of(exc, pipeline_budget(self.settings)))
 
-    async def begin(self, stage: str, feedback: str | None) -> bool:
+    async def begin(self, stage: str, ask: Ask) -> bool:
         """Mark the task running; False when it moved on since the job was queued."""
         moved = await self.service.move(
             self.task.id,
@@ -128,7 +152,8 @@ class Run:
             started=time.time(),
             error=None,
             stage=stage,
-            feedback=feedback,
+            feedback=ask.feedback,
+            edits=ask.edits,
         )
         if moved is None:
             logger.info("job skipped: the task is {}", self.task.status.value)
@@ -136,7 +161,7 @@ class Run:
         self.task = await self.store.update(moved.id, **await self.notifier.on_started(moved)) or moved
         return True
 
-    async def make(self, stage: str, feedback: str | None, base: int | None) -> RenderResult | None:
+    async def make(self, stage: str, ask: Ask, base: int | None) -> RenderResult | None:
         """The draft, then (unless it waits for review) the video; None when it waits."""
         interval = self.settings.progress_interval
         helpers = [
@@ -145,7 +170,7 @@ class Run:
         ]
         try:
             async with asyncio.timeout(pipeline_budget(self.settings)):
-                draft = await self.draft(stage, feedback, base)
+                draft = await self.draft(stage, ask, base)
                 if stage == "draft":
                     await self.await_review(draft)
                     return None
@@ -163,7 +188,7 @@ class Run:
             for helper in helpers:
                 helper.cancel()
 
-    async def draft(self, stage: str, feedback: str | None, base: int | None) -> Draft:
+    async def draft(self, stage: str, ask: Ask, base: int | None) -> Draft:
         """The approved draft, or the one this stage already made, or a new one."""
         if stage == "render":
             approved = await self.store.get_draft(self.task.id, self.task.revision, self.work)
@@ -172,11 +197,13 @@ class Run:
                     "review", "The approved draft has expired; start a new video.", retryable=False
                 )
             return approved
-        made = await self._draft_made(feedback, base)
+        made = await self._draft_made(ask, base)
         if made is not None:
             return made
         revising = self.task.revision if base is None else base
-        previous = await self.store.get_draft(self.task.id, revising, self.work) if feedback else None
+        previous = await self.store.get_draft(self.task.id, revising, self.work) if ask.anything else None
+        if ask.edits and previous is None:
+            raise PipelineError("review", "The draft these edits change has expired.", retryable=False)
         draft = await self._in_thread(
             lambda: make_draft(
                 self.task.briefing,
@@ -184,7 +211,8 @@ class Run:
                 progress=self.progress.report,
                 cancel=self.token,
                 previous=previous,
-                feedback=feedback,
+                feedback=ask.feedback,
+                edits=[SceneEdit(**e) for e in ask.edits] if ask.edits else None,
                 work_dir=self.work,
             )
         )
@@ -192,7 +220,7 @@ class Run:
         self.task = await self.store.update(self.task.id, revision=draft.revision) or self.task
         return draft
 
-    async def _draft_made(self, feedback: str | None, base: int | None) -> Draft | None:
+    async def _draft_made(self, ask: Ask, base: int | None) -> Draft | None:
         """The draft this stage already made, when an earlier run of it got that far (Retry, a
         crash, a deploy). Made again, a first draft would be paid for twice (and its recorded
         narration lost), and a revision would apply its feedback twice.
@@ -203,7 +231,7 @@ class Run:
         if not task.revision or (base is not None and task.revision <= base):
             return None
         saved = await self.store.get_draft(task.id, task.revision, self.work)
-        return saved if saved is not None and saved.feedback == feedback else None
+        return saved if saved is not None and saved.feedback == ask.feedback else None
 
     async def await_review(self, draft: Draft) -> None:
         previous = (

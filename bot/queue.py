@@ -26,9 +26,13 @@ class Queue:
         job_id = task_id if attempt == 0 else f"{task_id}-retry{attempt}"
         return await self.redis.enqueue_job(GENERATE, task_id, _job_id=job_id) is not None
 
-    async def revise(self, task_id: str, base: int, feedback: str | None) -> bool:
-        """Revision `base` + 1 from feedback on revision `base`."""
-        job = await self.redis.enqueue_job(REVISE, task_id, feedback, base, _job_id=f"{task_id}-revise{base}")
+    async def revise(
+        self, task_id: str, base: int, feedback: str | None, edits: list[dict] | None = None
+    ) -> bool:
+        """Revision `base` + 1 from feedback, or exact scene edits, on revision `base`."""
+        job = await self.redis.enqueue_job(
+            REVISE, task_id, feedback, base, edits, _job_id=f"{task_id}-revise{base}"
+        )
         return job is not None
 
     async def render(self, task_id: str, revision: int) -> bool:

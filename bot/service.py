@@ -143,8 +143,16 @@ class TaskService:
         await self.queue.render(task.id, revision)
         return task
 
-    async def revise(self, task_id: str, revision: int, by: str, feedback: str) -> Task:
-        """Make revision + 1 from feedback, of a draft or of a delivered video."""
+    async def revise(
+        self,
+        task_id: str,
+        revision: int,
+        by: str,
+        feedback: str | None = None,
+        edits: list[dict] | None = None,
+    ) -> Task:
+        """Make revision + 1 from feedback or exact scene edits (SceneEdit fields), of a draft or
+        of a delivered video."""
         current = await self.get(task_id)
         if current.revision >= self.rules.revision_limit:
             raise LimitReached(f"This video reached its limit of {self.rules.revision_limit} revisions.")
@@ -156,7 +164,7 @@ class TaskService:
         )
         if task is None:
             raise Stale(await self._why_stale(task_id))
-        await self.queue.revise(task.id, revision, feedback)
+        await self.queue.revise(task.id, revision, feedback, edits)
         return task
 
     async def cancel(self, task_id: str, by: str) -> Task:

@@ -73,6 +73,7 @@ class Task(BaseModel):
     # The last run's stage and feedback, so that Retry repeats exactly what failed.
     stage: str = ""
     feedback: str | None = None
+    edits: list[dict] | None = None
 
 
 class TaskSummary(BaseModel):

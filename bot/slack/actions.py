@@ -92,6 +92,19 @@ async def request_changes(
     await client.views_open(trigger_id=body["trigger_id"], view=ui.feedback_modal(task.id, rev))
 
 
+async def edit_scenes(deps: Deps, task: Task, rev: int, body: dict[str, Any], client: AsyncWebClient) -> None:
+    if task.revision >= deps.settings.revision_limit:
+        await _tell(
+            client, body, f"This video reached its limit of {deps.settings.revision_limit} revisions."
+        )
+        return
+    draft = await deps.core.store.get_draft(task.id, rev, deps.settings.work_dir / task.id)
+    if draft is None:
+        await _tell(client, body, "That draft no longer exists.")
+        return
+    await client.views_open(trigger_id=body["trigger_id"], view=ui.edit_modal(task.id, rev, draft))
+
+
 async def cancel_draft(
     deps: Deps, task: Task, rev: int, body: dict[str, Any], client: AsyncWebClient
 ) -> None:

@@ -282,6 +282,10 @@ APPROVE_ACTION = "approve_draft"
 CHANGES_ACTION = "request_changes"
 CANCEL_ACTION = "cancel_task"
 FEEDBACK_MODAL = "feedback"
+EDIT_ACTION = "edit_scenes"
+EDIT_MODAL = "edit_scenes"
+# A modal holds at most 100 blocks: three per scene (headline, narration, remove) and a note.
+EDIT_SCENES_MAX = 33
 
 
 def _clock(seconds: float) -> str:
@@ -357,6 +361,7 @@ def draft_blocks(task: Task, draft: Draft, previous: Draft | None = None) -> tup
                     "value": value,
                     "text": _text("Request changes"),
                 },
+                {"type": "button", "action_id": EDIT_ACTION, "value": value, "text": _text("Edit scenes")},
                 {
                     "type": "button",
                     "action_id": CANCEL_ACTION,
@@ -408,6 +413,86 @@ def feedback_modal(task_id: str, revision: int) -> dict[str, Any]:
 
 
 REVISE_ACTION = "revise_video"
+
+
+def edit_modal(task_id: str, revision: int, draft: Draft) -> dict[str, Any]:
+    """Every scene's headline and narration as editable fields (plain text: nothing to escape)."""
+    blocks: Blocks = []
+    start = 0.0
+    pairs = list(zip(draft.script.scenes, draft.storyboard.scenes, strict=True))
+    for i, (scene, plan) in enumerate(pairs[:EDIT_SCENES_MAX], 1):
+        end = start + plan.duration
+        blocks += [
+            {
+                "type": "input",
+                "block_id": f"h{i}",
+                "label": _text(f"Scene {i} ({_clock(start)}–{_clock(end)}, {plan.kind}): headline"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "initial_value": plan.headline[:150],
+                    "max_length": 150,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": f"n{i}",
+                "label": _text(f"Scene {i}: narration"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "initial_value": scene.narration[:3000],
+                    "max_length": 3000,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": f"r{i}",
+                "optional": True,
+                "label": _text(f"Scene {i}"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [{"text": _text("Remove this scene"), "value": "remove"}],
+                },
+            },
+        ]
+        start = end
+    note = "Change the words exactly as they should be heard and shown; only changed scenes are made again."
+    if len(pairs) > EDIT_SCENES_MAX:
+        note += f" Scenes {EDIT_SCENES_MAX + 1}-{len(pairs)} do not fit in this form: use Request changes."
+    blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": note}]})
+    return {
+        "type": "modal",
+        "callback_id": EDIT_MODAL,
+        "private_metadata": json.dumps({"task": task_id, "revision": revision}),
+        "title": _text("Edit scenes"),
+        "submit": _text("Make revision"),
+        "close": _text("Back"),
+        "blocks": blocks,
+    }
+
+
+def read_edits(view: dict[str, Any], draft: Draft) -> list[dict[str, Any]]:
+    """The scenes whose words differ from `draft`, as SceneEdit fields (number from 1)."""
+    values = view.get("state", {}).get("values", {})
+    edits = []
+    pairs = list(zip(draft.script.scenes, draft.storyboard.scenes, strict=True))
+    for i, (scene, plan) in enumerate(pairs[:EDIT_SCENES_MAX], 1):
+        headline = values.get(f"h{i}", {}).get("value", {}).get("value")
+        narration = values.get(f"n{i}", {}).get("value", {}).get("value")
+        checked = values.get(f"r{i}", {}).get("value", {}).get("selected_options") or []
+        edit: dict[str, Any] = {"number": i}
+        if isinstance(headline, str) and " ".join(headline.split()) != plan.headline:
+            edit["headline"] = headline
+        if isinstance(narration, str) and " ".join(narration.split()) != scene.narration:
+            edit["narration"] = narration
+        if any(o.get("value") == "remove" for o in checked):
+            edit["remove"] = True
+        if len(edit) > 1:
+            edits.append(edit)
+    return edits
 
 
 def expired_blocks(task: Task, hours: float) -> tuple[str, Blocks]:

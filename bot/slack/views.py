@@ -13,7 +13,9 @@ from bot.service import RateLimited, TaskError
 from bot.slack import REDIS_DOWN, Deps, ui
 from bot.slack.access import refusal
 from bot.tasks import Task
+from pipeline import SceneEdit
 from pipeline.briefing import BriefingError, parse_briefing
+from pipeline.edits import check_edits
 
 
 def on_briefing(deps: Deps):
@@ -81,9 +83,60 @@ async def revise(
 ) -> None:
     """Feedback on `revision` (modal or thread reply): revision + 1, the review closed with it."""
     try:
-        task = await deps.core.service.revise(task.id, revision, user, feedback)
+        task = await deps.core.service.revise(task.id, revision, user, feedback=feedback)
     except TaskError as exc:
         logger.info("revision refused: {}", exc)
         return
     asked = f":pencil2: {ui.mention(user)} asked for changes to revision {revision}"
     await deps.core.slack_thread.close_review(task, f"{asked}: _{ui.esc(feedback[:300])}_")
+
+
+def on_edit(deps: Deps):
+    """Edit scenes: exactly the reviewer's words become revision + 1; bad edits are field errors."""
+
+    async def handle(ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+        meta = ui.metadata(view)
+        task = await deps.core.store.get(str(meta.get("task", "")))
+        revision = meta.get("revision")
+        draft = None
+        if task is not None and isinstance(revision, int):
+            draft = await deps.core.store.get_draft(task.id, revision, deps.settings.work_dir / task.id)
+        if task is None or draft is None:
+            await ack(response_action="errors", errors={"n1": "This draft no longer exists."})
+            return
+        edits = ui.read_edits(view, draft)
+        if not edits:
+            await ack(
+                response_action="errors", errors={"n1": "Nothing changed: edit a scene, or close this form."}
+            )
+            return
+        scene_edits = [SceneEdit(**e) for e in edits]
+        problems = check_edits(draft.script, draft.storyboard, scene_edits, draft.briefing.duration)
+        if problems:
+            await ack(response_action="errors", errors=_edit_errors(problems))
+            return
+        await ack()
+        user = body["user"]["id"]
+        if not await deps.reviewers.may_review(task, user, client):
+            return
+        try:
+            task = await deps.core.service.revise(task.id, revision, user, edits=edits)
+        except TaskError as exc:
+            logger.info("edit refused: {}", exc)
+            return
+        scenes = ", ".join(str(e["number"]) for e in edits)
+        plural = "s" if len(edits) > 1 else ""
+        note = f":pencil2: {ui.mention(user)} edited scene{plural} {scenes} of revision {revision}"
+        await deps.core.slack_thread.close_review(task, note)
+
+    return handle
+
+
+def _edit_errors(problems: dict[int, str]) -> dict[str, str]:
+    """Edit problems on the fields they concern: a headline's on its headline, the rest on the
+    scene's narration, the whole draft's on the first scene."""
+    errors: dict[str, str] = {}
+    for number, message in problems.items():
+        block = f"h{number}" if "headline" in message else f"n{max(number, 1)}"
+        errors[block] = f"{errors[block]} {message}" if block in errors else message
+    return errors

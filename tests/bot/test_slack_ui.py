@@ -14,7 +14,7 @@ def test_draft_blocks_fit_slack_and_carry_the_revision() -> None:
     text, blocks = ui.draft_blocks(task, draft(2, change=1), draft())
     assert len(blocks) <= 50 and "revision 2" in text
     actions = blocks[-1]["elements"]
-    assert [a["value"] for a in actions] == ["t1:2"] * 3
+    assert [a["value"] for a in actions] == ["t1:2"] * 4
     assert "What changed: scene 2" in blocks[0]["text"]["text"]
     assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
 
