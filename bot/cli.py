@@ -16,11 +16,16 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("web", help="the Slack-facing web app (HTTP or Socket Mode)")
     sub.add_parser("worker", help="the arq worker that renders videos")
     sub.add_parser("dev", help="web + worker + an embedded Redis, in one process")
+    from bot.api import cli as api_cli
+
+    api_cli.add_arguments(sub.add_parser("api-key", help="create, list or revoke HTTP API keys"))
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
         if args.command == "render":
             return pipeline_cli.run(args, settings.pipeline_config())
+        if args.command == "api-key":
+            return api_cli.run(args, settings)
         from bot import runner
 
         return runner.run(args.command, settings)

@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     upload_timeout: int = _oma("upload_timeout", default=300, ge=10)
     shutdown_grace: int = _oma("shutdown_grace", default=20, ge=0)
     disk_limit_mb: int = _oma("disk_limit_mb", default=10240, ge=1)
+    # The HTTP API (bot/api): requests per key, body size, and webhooks.
+    api_rate_per_minute: int = _oma("api_rate_per_minute", default=120, ge=1)
+    api_rate_per_hour: int = _oma("api_rate_per_hour", default=3000, ge=1)
+    api_max_body_kb: int = _oma("api_max_body_kb", default=1024, ge=1)
+    webhook_allow_private: bool = _oma("webhook_allow_private", default=False)
+    webhook_timeout: float = _oma("webhook_timeout", default=5.0, gt=0)
+    webhook_retry_seconds: float = _oma("webhook_retry_seconds", default=60.0, ge=0)
 
     @classmethod
     def settings_customise_sources(

@@ -37,6 +37,16 @@ def new_task_id() -> str:
     return uuid.uuid4().hex[:10]
 
 
+class WebhookAttempt(BaseModel):
+    """One POST of one event to a task's webhook."""
+
+    event: str
+    at: float
+    status_code: int | None = None
+    error: str | None = None
+    ok: bool = False
+
+
 class Task(BaseModel):
     """Everything the bot knows about one request; JSON-able so it survives deploys."""
 
@@ -73,6 +83,12 @@ class Task(BaseModel):
     # The last run's stage and feedback, so that Retry repeats exactly what failed.
     stage: str = ""
     feedback: str | None = None
+    # HTTP API tasks: the key that made it (its id; "" for Slack), the batch it belongs to, and
+    # the webhook that hears of it, with every delivery attempt.
+    key_id: str = ""
+    batch_id: str | None = None
+    webhook_url: str | None = None
+    webhook_attempts: list[WebhookAttempt] = Field(default_factory=list)
     edits: list[dict] | None = None
 
 
@@ -154,6 +170,57 @@ class TaskStore:
                     return task
                 except WatchError:
                     continue
+
+    async def delete(self, task_id: str) -> bool:
+        """Remove the record, its drafts and its index entries; False when it was gone already."""
+        task = await self.get(task_id)
+        if task is None:
+            return False
+        drafts = [f"{PREFIX}:draft:{task_id}:{r}" for r in range(task.revision + 1)]
+        async with self.redis.pipeline(transaction=True) as p:
+            p.delete(self.key(task_id), *drafts)
+            for index in (f"{PREFIX}:user:{task.user}", f"{PREFIX}:tasks"):
+                p.zrem(index, task_id)
+            await p.execute()
+        return True
+
+    async def page(
+        self,
+        user: str,
+        limit: int,
+        after: tuple[float, str] | None = None,
+        keep: Callable[[Task], bool] | None = None,
+    ) -> list[tuple[Task, float]]:
+        """`user`'s tasks (those `keep` keeps) newest first, up to `limit`, after the (created, id) cursor.
+
+        Redis orders equal scores by member, so (score, member) is a total order and a cursor
+        never skips or repeats a task, however many are created meanwhile."""
+        top: float | str = "+inf" if after is None else after[0]
+        out: list[tuple[Task, float]] = []
+        offset = 0
+        while len(out) < limit:
+            rows = await self.redis.zrevrangebyscore(
+                f"{PREFIX}:user:{user}", top, "-inf", start=offset, num=limit + 1, withscores=True
+            )
+            if not rows:
+                break
+            offset += len(rows)
+            names = [(m.decode() if isinstance(m, bytes) else m, score) for m, score in rows]
+            if after is not None:
+                names = [(n, sc) for n, sc in names if sc < after[0] or n < after[1]]
+            scores = dict(names)
+            for task in await self.many([n for n, _ in names]):
+                if keep is None or keep(task):
+                    out.append((task, scores[task.id]))
+        return out[:limit]
+
+    async def create_batch(self, batch_id: str, owner: str, task_ids: list[str]) -> None:
+        record = {"id": batch_id, "owner": owner, "created": time.time(), "tasks": task_ids}
+        await self.redis.set(f"{PREFIX}:batch:{batch_id}", json.dumps(record), ex=self.ttl)
+
+    async def get_batch(self, batch_id: str) -> dict | None:
+        raw = await self.redis.get(f"{PREFIX}:batch:{batch_id}")
+        return json.loads(raw) if raw else None
 
     async def link_thread(self, channel: str, ts: str, task_id: str) -> None:
         """Remember which task a chat thread belongs to, so replies in it reach the task."""

@@ -1,4 +1,4 @@
-"""The aiohttp app: Slack's one endpoint plus /health, /ready, /ping and /metrics."""
+"""The aiohttp app: Slack's one endpoint, the HTTP API (bot/api), /health, /ready, /ping and /metrics."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import slack
+from bot import api, slack
+from bot.api.errors import REQUEST_ID
+from bot.api.metrics import exposition
 from bot.heartbeat import live_workers
 from bot.redis_conn import connect_redis
 from bot.settings import Settings
@@ -82,6 +84,7 @@ def create_app(*, settings: Settings) -> web.Application:
     app.router.add_get("/ready", ready)
     app.router.add_get("/ping", ping)
     app.router.add_get("/metrics", metrics)
+    api.register(app, deps)
 
     async def open_slack(_app: web.Application) -> None:
         # One HTTP session for every Web API call: without it slack-sdk opens (and, against
@@ -112,6 +115,7 @@ async def request_context(request: web.Request, handler) -> web.StreamResponse:
     """Every request: its id on every log line and on the response, one access line in loguru,
     and an unexpected error logged with its traceback but answered as plain JSON."""
     rid = request_id(request)
+    request[REQUEST_ID] = rid
     started = time.perf_counter()
     with logger.contextualize(request=rid):
         try:
@@ -221,19 +225,16 @@ async def ping(_request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text from prometheus_client: request latency per route, the live gauges, and
+    the worker's histograms and counters, which it keeps in Redis (bot/api/metrics.py)."""
     state = await _redis_state(request.app)
-    up = int(state["redis"]["status"] == "ok")
-    lines = ["# TYPE oma_redis_up gauge", f"oma_redis_up {up}"]
+    up = state["redis"]["status"] == "ok"
+    gauges: dict = {"oma_redis_up": ("1 when Redis answers", {(): float(up)}, [])}
     if up:
-        lines += [
-            "# TYPE oma_queue_depth gauge",
-            f"oma_queue_depth {state['queue']['depth']}",
-            "# TYPE oma_workers_alive gauge",
-            f"oma_workers_alive {state['workers']['alive']}",
-            "# TYPE oma_redis_latency_ms gauge",
-            f"oma_redis_latency_ms {state['redis']['latency_ms']}",
-        ]
+        gauges["oma_queue_depth"] = ("Jobs waiting in the queue", {(): state["queue"]["depth"]}, [])
+        gauges["oma_workers_alive"] = ("Workers with a fresh heartbeat", {(): state["workers"]["alive"]}, [])
+        gauges["oma_redis_latency_ms"] = ("Redis PING time", {(): state["redis"]["latency_ms"]}, [])
         totals = await request.app[DEPS].stats.totals()
-        lines.append("# TYPE oma_tasks gauge")
-        lines += [f'oma_tasks{{status="{k}"}} {v}' for k, v in sorted(totals["by_status"].items())]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+        by_status = {(k,): v for k, v in sorted(totals["by_status"].items())}
+        gauges["oma_tasks"] = ("Recent tasks by status", by_status, ["status"])
+    return await exposition(request.app[REDIS] if up else None, gauges)

@@ -1,0 +1,96 @@
+"""End to end over HTTP with a real worker: create, poll, download, review, webhooks, delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.api.keys import KeyStore
+from bot.tasks import TaskStore
+from tests.api.support import BRIEF, ApiClient, receiver, signed, wait_for_event
+from tests.bot.support import run_jobs
+from tests.media import probe
+
+
+@pytest.mark.slow
+async def test_create_poll_download_with_a_signed_webhook(api: ApiClient, settings, redis, keys: KeyStore, tmp_path):
+    async with receiver() as hook:
+        resp, task = await api.call("POST", "/api/v1/videos", {**BRIEF, "webhook_url": hook.url})
+        assert resp.status == 202, task
+        assert resp.headers["X-Request-ID"] and resp.headers["RateLimit-Limit"] == "120"
+        assert task["status"] == "queued" and task["links"]["self"] == f"/api/v1/videos/{task['id']}"
+
+        await run_jobs(settings)
+        event = await wait_for_event(hook, "video.delivered")
+
+    resp, done = await api.call("GET", f"/api/v1/videos/{task['id']}")
+    assert resp.status == 200 and done["status"] == "delivered" and done["percent"] == 100
+    assert done["links"]["file"] == f"/api/v1/videos/{task['id']}/file"
+    assert done["timings"]["generation_seconds"] > 0 and done["duration"] > 14
+
+    # The webhook: signed with this key's secret over the raw body, and recorded on the task.
+    key = (await keys.all())[0]
+    headers, body = next((h, b) for h, b in hook.posts if b"video.delivered" in b)
+    assert signed(key.webhook_secret, headers, body)
+    assert not signed("another secret", headers, body)
+    assert event["data"]["id"] == task["id"] and event["data"]["status"] == "delivered"
+    assert [a["ok"] for a in done["webhook_attempts"]] == [True]
+
+    resp, mp4 = await api.call("GET", done["links"]["file"])
+    assert resp.status == 200 and resp.headers["Content-Type"] == "video/mp4"
+    out = tmp_path / "got.mp4"
+    out.write_bytes(mp4)
+    facts = probe(out)
+    assert (facts.width, facts.height) == (426, 240) and facts.video_codec == "h264"
+    assert 14 <= facts.duration <= 16.5
+
+    resp, part = await api.call("GET", done["links"]["file"], headers={"Range": "bytes=100-199"})
+    assert resp.status == 206 and part == mp4[100:200]
+    assert resp.headers["Content-Range"] == f"bytes 100-199/{len(mp4)}"
+
+    # Metrics: the worker's phases (counted in Redis) and this route's latency.
+    metrics = await (await api.session.get(api.base + "/metrics")).text()
+    assert 'oma_job_phase_seconds_count{phase="editor"}' in metrics
+    assert 'oma_job_seconds_count{outcome="delivered"} 1.0' in metrics
+    assert 'oma_queue_wait_seconds_count{kind="new"} 1.0' in metrics
+    assert 'route="/api/v1/videos/{id}"' in metrics
+
+    # DELETE removes the record and the file; the video is then gone for this key.
+    resp, _ = await api.call("DELETE", f"/api/v1/videos/{task['id']}")
+    assert resp.status == 204
+    assert not (settings.output_dir / f"{task['id']}.mp4").exists()
+    assert await TaskStore(redis).get(task["id"]) is None
+    resp, err = await api.call("GET", f"/api/v1/videos/{task['id']}")
+    assert resp.status == 404 and err["error"] == "not_found"
+
+
+@pytest.mark.slow
+async def test_review_flow_approve_then_download(api: ApiClient, settings):
+    async with receiver() as hook:
+        brief = {**BRIEF, "skip_review": False, "aspect": "1:1", "webhook_url": hook.url}
+        resp, task = await api.call("POST", "/api/v1/videos", brief)
+        assert resp.status == 202
+        await run_jobs(settings)
+        review = await wait_for_event(hook, "video.needs_review")
+        assert review["data"]["status"] == "awaiting_review" and review["data"]["revision"] == 1
+
+        path = f"/api/v1/videos/{task['id']}"
+        _, draft = await api.call("GET", path)
+        assert draft["status"] == "awaiting_review" and draft["links"]["approve"] == path + "/approve"
+        scenes = draft["draft"]["scenes"]
+        assert scenes and all(s["narration"] and s["seconds"] > 0 for s in scenes)
+        resp, _ = await api.call("GET", path + "/file")
+        assert resp.status == 409  # nothing to download yet
+
+        resp, approved = await api.call("POST", path + "/approve", {"revision": 1})
+        assert resp.status == 202 and approved["status"] == "queued"
+        resp, again = await api.call("POST", path + "/approve", {"revision": 1})
+        assert resp.status == 409 and again["error"] == "conflict"  # approved once, however many clicks
+
+        await run_jobs(settings)
+        await wait_for_event(hook, "video.delivered")
+    resp, mp4 = await api.call("GET", path + "/file")
+    assert resp.status == 200
+    out = settings.output_dir / "copy.mp4"
+    out.write_bytes(mp4)
+    facts = probe(out)
+    assert (facts.width, facts.height) == (240, 240)
