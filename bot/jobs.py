@@ -15,6 +15,7 @@ from typing import Any
 from arq.constants import retry_key_prefix
 from loguru import logger
 
+from bot.brands import with_team_brand
 from bot.error_reporting import keep_private
 from bot.housekeeping import remove, task_folder
 from bot.notifiers import DeliveryError, Notifier
@@ -170,6 +171,10 @@ class Run:
         ]
         try:
             async with asyncio.timeout(pipeline_budget(self.settings)):
+                t = self.task
+                self.config = await with_team_brand(
+                    self.config, self.store.redis, t.team, t.brand, t.captions, self.work
+                )
                 draft = await self.draft(stage, ask, base)
                 if stage == "draft":
                     await self.await_review(draft)
@@ -263,7 +268,7 @@ class Run:
                 )
                 or task
             )
-            fields = await self.notifier.on_video(task, result.path)
+            fields = await self.notifier.on_video(task, result.path, result.captions)
             task = await self.store.update(task.id, delivered_revision=task.revision, **fields) or task
         task = await self.service.move(task.id, Status.DELIVERED, finished=time.time(), percent=100) or task
         # The video is delivered and the draft in Redis: a later revision can rebuild the rest.

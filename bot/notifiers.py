@@ -46,8 +46,8 @@ class Notifier(Protocol):
         """A draft waits for review. Raises DeliveryError."""
         ...
 
-    async def on_video(self, task: Task, video: Path) -> Fields:
-        """The finished video. Raises DeliveryError."""
+    async def on_video(self, task: Task, video: Path, captions: list[Path]) -> Fields:
+        """The finished video (and its caption files, which are cosmetic). Raises DeliveryError."""
         ...
 
     async def on_finished(self, task: Task, hours: float | None = None) -> None:
@@ -76,7 +76,7 @@ class Silent:
     async def on_draft(self, task: Task, draft: Draft, previous: Draft | None) -> Fields:
         return {}
 
-    async def on_video(self, task: Task, video: Path) -> Fields:
+    async def on_video(self, task: Task, video: Path, captions: list[Path]) -> Fields:
         return {}
 
     async def on_finished(self, task: Task, hours: float | None = None) -> None:

@@ -67,16 +67,22 @@ async def update(client: AsyncWebClient, channel: str, ts: str, text: str, block
 
 
 async def upload(
-    client: AsyncWebClient, channel: str, thread_ts: str | None, path: Path, title: str, comment: str
+    client: AsyncWebClient,
+    channel: str,
+    thread_ts: str | None,
+    path: Path,
+    title: str,
+    comment: str,
+    extras: list[Path] = (),  # type: ignore[assignment]
 ) -> str:
-    """Upload a file into a thread with the external upload flow; returns the file id."""
+    """Upload a file (and `extras` beside it, in the same message) into a thread with the external
+    upload flow; returns the first file's id."""
+    uploads = [
+        {"file": str(p), "filename": p.name, "title": t}
+        for p, t in [(path, title), *((e, e.name) for e in extras)]
+    ]
     resp = await client.files_upload_v2(
-        channel=channel,
-        thread_ts=thread_ts,
-        file=str(path),
-        filename=path.name,
-        title=title,
-        initial_comment=comment,
+        channel=channel, thread_ts=thread_ts, file_uploads=uploads, initial_comment=comment
     )
     files = resp.get("files") or [resp.get("file")]
     return str(files[0]["id"])

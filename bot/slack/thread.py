@@ -74,11 +74,19 @@ class SlackThread:
         await self._mark_root(task.model_copy(update={"status": Status.AWAITING_REVIEW}))
         return {"review_ts": review_ts}
 
-    async def on_video(self, task: Task, video: Path) -> Fields:
+    async def on_video(self, task: Task, video: Path, captions: list[Path]) -> Fields:
         await self._show(task, ui.progress_text("upload", 95, None))
         try:
+            # The .vtt rides along, for platforms that take caption files and for screen readers.
+            vtt = [c for c in captions if c.suffix == ".vtt"]
             file_id = await upload(
-                self.client, task.channel, task.root_ts, video, task.briefing.title, ui.delivered_text(task)
+                self.client,
+                task.channel,
+                task.root_ts,
+                video,
+                task.briefing.title,
+                ui.delivered_text(task),
+                vtt,
             )
         except SLACK_FAILURES as exc:
             # Not delivered until Slack has the file; the render is cached, so Retry is quick.

@@ -188,6 +188,10 @@ async def test_worker_renders_and_uploads_into_the_thread(
     assert result.exists()  # kept until OMA_RESULT_TTL_DAYS
     completes = slack.called("files.completeUploadExternal")
     assert len(completes) == 1 and completes[0]["thread_ts"] == root_ts and completes[0]["channel_id"] == "C1"
+    video_file, caption_file = completes[0]["files"]  # one message: the video and its captions
+    assert video_file["id"] == task.file_id
+    vtt = slack.uploads[caption_file["id"]].decode()
+    assert vtt.startswith("WEBVTT") and "-->" in vtt  # the captions travel with the video
     video = tmp_path / "uploaded.mp4"
     video.write_bytes(slack.uploads[task.file_id])
     info = probe(video)
