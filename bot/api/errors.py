@@ -42,7 +42,8 @@ class ApiError(Exception):
 
 def invalid(exc: ValidationError, prefix: str = "") -> ApiError:
     """A 422 naming each field with the Briefing's plain message."""
-    details = {f"{prefix}{k}": v for k, v in field_errors(exc).items()}
+    # field_errors names an error of the whole object "briefing": here that is the body.
+    details = {f"{prefix}{'body' if k == 'briefing' else k}": v for k, v in field_errors(exc).items()}
     # Nested models (a batch's list) lose their path in field_errors: keep pydantic's full location.
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"])

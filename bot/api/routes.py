@@ -42,6 +42,7 @@ from bot.settings import Settings
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
 from bot.wiring import Core
+from pipeline.edits import check_edits
 
 
 @dataclass
@@ -234,10 +235,20 @@ class Api:
             raise invalid(exc) from exc
         if task.status not in (Status.AWAITING_REVIEW, Status.DELIVERED):
             raise _not_now(task, "revised")
+        revision = req.revision or task.revision
+        edits = None
+        if req.edits is not None:
+            draft = await self.core.store.get_draft(task.id, revision, self.settings.work_dir / task.id)
+            if draft is None:
+                raise ApiError(409, "conflict", f"Revision {revision} of this video has no draft to edit.")
+            problems = check_edits(draft.script, draft.storyboard, req.edits, draft.briefing.duration)
+            if problems:
+                details = {(f"edits.{n}" if n else "edits"): why for n, why in problems.items()}
+                raise ApiError(422, "invalid_edits", "Some scene edits cannot be made; see details.", details)
+            edits = [e.model_dump() for e in req.edits]
+        feedback = req.feedback.strip() if req.feedback else None
         try:
-            moved = await self.core.service.revise(
-                task.id, req.revision or task.revision, key.owner, req.feedback.strip()
-            )
+            moved = await self.core.service.revise(task.id, revision, key.owner, feedback, edits)
         except (Stale, LimitReached) as exc:
             raise ApiError(409, "conflict", str(exc)) from exc
         return web.json_response((await self.view(moved)).model_dump(mode="json"), status=202)

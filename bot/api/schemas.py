@@ -6,10 +6,10 @@ own options, so the API, Slack's modal and `oma render` can never disagree on a 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.tasks import Status, Task, WebhookAttempt
-from pipeline import Briefing, Draft
+from pipeline import Briefing, Draft, SceneEdit
 from pipeline import briefing as rules
 
 BRIEFING_FIELDS = tuple(Briefing.model_fields)
@@ -55,12 +55,25 @@ class ApproveRequest(BaseModel):
 
 
 class ReviseRequest(BaseModel):
+    """Feedback in words (the writer applies it), or exact scene edits (said word for word)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    feedback: str = Field(min_length=3, max_length=2000, description="What should change, in words")
-    revision: int | None = Field(
-        default=None, ge=1, description="The revision the feedback is about; the current one when left out"
+    feedback: str | None = Field(
+        default=None, min_length=3, max_length=2000, description="What should change, in words"
     )
+    edits: list[SceneEdit] | None = Field(
+        default=None, min_length=1, max_length=50, description="Exact new words, scene by scene"
+    )
+    revision: int | None = Field(
+        default=None, ge=1, description="The revision the change is about; the current one when left out"
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> ReviseRequest:
+        if (self.feedback is None) == (self.edits is None):
+            raise ValueError("Give either feedback or edits")
+        return self
 
 
 class Scene(BaseModel):

@@ -12,7 +12,9 @@ from tests.media import probe
 
 
 @pytest.mark.slow
-async def test_create_poll_download_with_a_signed_webhook(api: ApiClient, settings, redis, keys: KeyStore, tmp_path):
+async def test_create_poll_download_with_a_signed_webhook(
+    api: ApiClient, settings, redis, keys: KeyStore, tmp_path
+):
     async with receiver() as hook:
         resp, task = await api.call("POST", "/api/v1/videos", {**BRIEF, "webhook_url": hook.url})
         assert resp.status == 202, task
