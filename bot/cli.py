@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.api import cli as api_cli
 
     api_cli.add_arguments(sub.add_parser("api-key", help="create, list or revoke HTTP API keys"))
+    sub.add_parser("doctor", help="check each configured backend, Redis, Slack and ffmpeg with a real call")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -26,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
             return pipeline_cli.run(args, settings.pipeline_config())
         if args.command == "api-key":
             return api_cli.run(args, settings)
+        if args.command == "doctor":
+            from bot import doctor
+
+            return doctor.main(settings)
         from bot import runner
 
         return runner.run(args.command, settings)

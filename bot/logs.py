@@ -30,6 +30,8 @@ class Redactor:
                 settings.slack_signing_secret,
                 settings.slack_app_token,
                 settings.openai_api_key,
+                settings.tts_api_key,
+                settings.image_api_key,
             ):
                 if secret is not None and len(secret.get_secret_value()) >= 6:
                     values.append(re.escape(secret.get_secret_value()))

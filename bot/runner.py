@@ -9,6 +9,7 @@ from aiohttp import web
 from loguru import logger
 from redis.exceptions import RedisError
 
+from bot.doctor import log_backends
 from bot.error_reporting import init_error_reporting
 from bot.logs import setup_logging
 from bot.preflight import redis_answers, slack_workspace
@@ -20,6 +21,7 @@ from bot.worker import worker_settings
 def run(command: str, settings: Settings) -> int:
     setup_logging(settings)
     init_error_reporting(settings, command)  # after logging: it adds its own loguru sink
+    log_backends(settings)  # which backend and model each agent uses
     if not settings.redis_url and command != "dev":
         raise SettingsError("REDIS_URL is missing: point it at your Redis, e.g. redis://127.0.0.1:6379/0.")
     if command == "web":

@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from pipeline import PipelineConfig
+from pipeline.config import backend_problems
 
 # Settings that may instead come from a file that NAME_FILE names (Docker and Kubernetes secrets).
 SECRET_FILE_FIELDS = (
@@ -24,6 +25,8 @@ SECRET_FILE_FIELDS = (
     "openai_api_key",
     "redis_url",  # may carry Redis' password
     "sentry_dsn",
+    "oma_tts_api_key",
+    "oma_image_api_key",
 )
 
 
@@ -48,7 +51,7 @@ class SecretFiles(PydanticBaseSettingsSource):
             if self.env.get(name):
                 raise SettingsError(f"{name.upper()} and {name.upper()}_FILE are both set: keep only one.")
             try:
-                found[name] = Path(path).read_text().strip()
+                found[name.removeprefix("oma_")] = Path(path).read_text().strip()
             except OSError as exc:
                 # The path only: a secret's content never goes into a message.
                 raise SettingsError(
@@ -88,6 +91,15 @@ class Settings(BaseSettings):
     tts_voice: str = _oma("tts_voice", default="alloy")
     image_model: str = _oma("image_model", default="gpt-image-1")
     piper_model: Path | None = _oma("piper_model", default=None)
+    # Which backend each agent uses (auto: see pipeline/config.py), and separate speech/image servers.
+    text_backend: Literal["auto", "openai", "offline"] = _oma("text_backend", default="auto")
+    voice_backend: Literal["auto", "openai", "piper"] = _oma("voice_backend", default="auto")
+    art_backend: Literal["auto", "openai", "procedural"] = _oma("art_backend", default="auto")
+    tts_base_url: str | None = _oma("tts_base_url", default=None)
+    tts_api_key: SecretStr | None = _oma("tts_api_key", default=None)
+    image_base_url: str | None = _oma("image_base_url", default=None)
+    image_api_key: SecretStr | None = _oma("image_api_key", default=None)
+    strict_backends: bool = _oma("strict_backends", default=False)
     job_timeout: int = _oma("job_timeout", default=1800, ge=30)
     max_tries: int = _oma("max_tries", default=3, ge=1)
     concurrency: int = _oma("concurrency", default=1, ge=1, le=16)
@@ -134,17 +146,29 @@ class Settings(BaseSettings):
         return value
 
     def pipeline_config(self) -> PipelineConfig:
-        return PipelineConfig(
+        """The pipeline's configuration; SettingsError when a backend set to openai has no server."""
+        config = PipelineConfig(
             work_dir=self.work_dir,
             height=self.video_height,
             openai_api_key=self.openai_api_key,
-            openai_base_url=self.openai_base_url,
+            openai_base_url=self.openai_base_url or None,
             text_model=self.text_model,
             tts_model=self.tts_model,
             tts_voice=self.tts_voice,
             image_model=self.image_model,
             piper_model=self.piper_model,
+            text_backend=self.text_backend,
+            voice_backend=self.voice_backend,
+            art_backend=self.art_backend,
+            tts_base_url=self.tts_base_url or None,
+            tts_api_key=self.tts_api_key,
+            image_base_url=self.image_base_url or None,
+            image_api_key=self.image_api_key,
+            strict_backends=self.strict_backends,
         )
+        if problems := backend_problems(config):
+            raise SettingsError(problems[0])
+        return config
 
     def require_slack(self) -> None:
         """Stop with one clear message if the Slack credentials are missing or malformed."""

@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import api, slack
 from bot.api.errors import REQUEST_ID
 from bot.api.metrics import exposition
+from bot.doctor import backends_summary
 from bot.heartbeat import live_workers
 from bot.redis_conn import connect_redis
 from bot.settings import Settings
@@ -208,6 +209,7 @@ async def health(request: web.Request) -> web.Response:
         "version": VERSION,
         "uptime_s": round(time.time() - request.app[STARTED], 1),
         "components": components,
+        "backends": backends_summary(request.app[DEPS].settings),  # no keys
     }
     return web.json_response(body, status=code)
 

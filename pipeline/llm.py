@@ -4,27 +4,50 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import openai
 from pydantic import BaseModel, ValidationError
 
-from pipeline.config import PipelineConfig
+from pipeline.config import MISSING_STATUSES, Capability, PipelineConfig, missing_capability
 from pipeline.errors import AgentError
 from pipeline.models import Usage
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R")
+# What the official client retries itself (besides 5xx): timeouts, conflicts, rate limits.
+RETRIED_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
 
 
-def make_client(config: PipelineConfig) -> openai.OpenAI:
-    """The official client; its own retries back off on 429/5xx/timeouts and honour Retry-After."""
-    assert config.openai_api_key is not None
+def make_client(config: PipelineConfig, capability: Capability = "text") -> openai.OpenAI:
+    """The official client for one capability's server (see PipelineConfig.endpoint); its own
+    retries back off on 429/5xx/timeouts and honour Retry-After. The URL and key are always
+    passed, so the client never falls back to OPENAI_* variables of its own."""
+    endpoint = config.endpoint(capability)
     return openai.OpenAI(
-        api_key=config.openai_api_key.get_secret_value(),
-        base_url=config.openai_base_url,
+        api_key=endpoint.key,
+        base_url=endpoint.url,
         timeout=config.openai_timeout,
         max_retries=config.openai_max_retries,
     )
+
+
+def first_call(engine: Any, call: Callable[[openai.OpenAI], R]) -> R:
+    """`call(engine.client)`. Until the engine's server has answered once, the first try goes
+    without the client's retries, so a missing endpoint (404/405/501; the client would retry a
+    501) fails at once; any other failure of that try gets the usual retries."""
+    if engine.answered:
+        return call(engine.client)
+    try:
+        out = call(engine.client.with_options(max_retries=0))
+    except openai.APIStatusError as exc:
+        if exc.status_code in MISSING_STATUSES or exc.status_code not in RETRIED_STATUSES:
+            raise
+        out = call(engine.client)
+    except openai.APIConnectionError:  # timeouts included
+        out = call(engine.client)
+    engine.answered = True
+    return out
 
 
 def translate_error(agent: str, exc: openai.OpenAIError) -> AgentError:
@@ -38,10 +61,30 @@ def translate_error(agent: str, exc: openai.OpenAIError) -> AgentError:
     if isinstance(exc, openai.APIConnectionError):
         return AgentError(agent, "OpenAI could not be reached.", retryable=True)
     if isinstance(exc, openai.APIStatusError):
+        if exc.status_code in MISSING_STATUSES and agent in CAPABILITY_OF:
+            return AgentError(agent, _missing(CAPABILITY_OF[agent], exc), retryable=False)
         if exc.status_code >= 500:
             return AgentError(agent, f"OpenAI had a server error ({exc.status_code}).", retryable=True)
         return AgentError(agent, f"OpenAI refused the request ({exc.status_code}).", retryable=False)
     return AgentError(agent, "The OpenAI call failed.", retryable=True)
+
+
+# The capability an agent's calls need, for naming the setting when a server lacks it.
+CAPABILITY_OF: dict[str, Capability] = {
+    "scriptwriter": "text",
+    "storyboarder": "text",
+    "narrator": "voice",
+    "art_director": "art",
+}
+
+
+def _missing(capability: Capability, exc: openai.APIStatusError) -> str:
+    """The plain sentence for a 404/405/501: the server and the model come from the request."""
+    try:
+        model = json.loads(exc.request.content or b"{}").get("model")
+    except (ValueError, AttributeError):
+        model = None
+    return missing_capability(capability, exc.status_code, str(exc.request.url), model)
 
 
 class UnusableAnswer(AgentError):

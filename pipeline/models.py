@@ -151,3 +151,8 @@ class RenderResult(BaseModel):
     scenes_rendered: int = 0
     scenes_reused: int = 0
     captions: list[Path] = Field(default_factory=list, description="The .srt and .vtt beside the MP4")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="One line each, for the delivery: a voice or image service that failed mid-task "
+        "and the offline backend that stood in",
+    )

@@ -9,17 +9,39 @@ from pathlib import Path
 
 from PIL import Image
 
-from pipeline.agents.art_director import ArtEngine, OpenAIImages, ProceduralArt, scene_art
+from pipeline.agents.art_director import (
+    ArtEngine,
+    FallbackArt,
+    OpenAIImages,
+    ProceduralArt,
+    draw_scenes,
+    scene_art,
+)
 from pipeline.agents.editor import Editor, SceneVisual, timeline_words
-from pipeline.agents.narrator import LEAD_IN, OpenAIVoiceEngine, PiperVoiceEngine, VoiceEngine, narrate
+from pipeline.agents.narrator import (
+    LEAD_IN,
+    FallbackVoice,
+    OpenAIVoiceEngine,
+    PiperVoiceEngine,
+    VoiceEngine,
+    narrate,
+)
 from pipeline.briefing import Briefing
 from pipeline.cache import WorkDir, content_key
-from pipeline.config import PipelineConfig
+from pipeline.config import PipelineConfig, backend_problems
 from pipeline.drafting import plan_draft
 from pipeline.edits import SceneEdit
-from pipeline.errors import Cancelled
+from pipeline.errors import AgentError, Cancelled
 from pipeline.llm import ChatModel, make_client
-from pipeline.models import Draft, RenderResult, ScenePlan, SceneVoice, Storyboard, Usage, WordTiming
+from pipeline.models import (
+    Draft,
+    RenderResult,
+    ScenePlan,
+    SceneVoice,
+    Storyboard,
+    Usage,
+    WordTiming,
+)
 from pipeline.progress import CancelToken, ProgressCallback, Reporter, no_progress
 from pipeline.render import captions as cap
 from pipeline.render.kinds import VERSION as KINDS_VERSION
@@ -38,19 +60,26 @@ class Backends:
     voice: VoiceEngine
     art: ArtEngine
     usage_sources: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # a service that fell back mid-task, one line each
 
 
 def backends(config: PipelineConfig) -> Backends:
-    """OpenAI-backed agents when a key is configured, the offline ones otherwise."""
-    if not config.online:
-        return Backends(None, PiperVoiceEngine(config.piper_model), ProceduralArt())
-    client = make_client(config)
-    voice: VoiceEngine = (
-        OpenAIVoiceEngine(client, config) if config.use_openai_voice else PiperVoiceEngine(config.piper_model)
-    )
-    art: ArtEngine = OpenAIImages(client, config) if config.use_openai_images else ProceduralArt()
+    """The engines each capability's backend calls for (PipelineConfig.choice). Unless
+    strict_backends, a voice or image service failing mid-task falls back to the offline one."""
+    if problems := backend_problems(config):
+        raise AgentError("config", problems[0], retryable=False)
+    notes: list[str] = []
+    llm = ChatModel(config, make_client(config, "text")) if config.choice("text").remote else None
+    voice: VoiceEngine = PiperVoiceEngine(config.piper_model)
+    if config.choice("voice").remote:
+        spoken = OpenAIVoiceEngine(make_client(config, "voice"), config)
+        voice = spoken if config.strict_backends else FallbackVoice(spoken, voice, notes)
+    art: ArtEngine = ProceduralArt()
+    if config.choice("art").remote:
+        drawn = OpenAIImages(make_client(config, "art"), config)
+        art = drawn if config.strict_backends else FallbackArt(drawn, art, notes)
     sources = [e for e in (voice, art) if hasattr(e, "usage")]
-    return Backends(ChatModel(config, client), voice, art, sources)
+    return Backends(llm, voice, art, sources, notes)
 
 
 def warm_up(config: PipelineConfig) -> None:
@@ -77,13 +106,25 @@ def _look(art: Path, briefing: Briefing, geo: Geometry, words: tuple[WordTiming,
 
 
 def still_paths(
-    board: Storyboard, arts: list[Path], briefing: Briefing, geo: Geometry, work: WorkDir
+    board: Storyboard,
+    arts: list[Path],
+    briefing: Briefing,
+    geo: Geometry,
+    work: WorkDir,
 ) -> list[Path]:
     """Keyframes at frame size: each scene's background at mid-pan with its text settled."""
     out = []
     for plan, art in zip(board.scenes, arts, strict=True):
         shown = plan.model_dump(mode="json", exclude={"duration", "transition", "visual_prompt"})
-        key = content_key("still", KINDS_VERSION, art.name, shown, briefing.style, geo.width, geo.height)
+        key = content_key(
+            "still",
+            KINDS_VERSION,
+            art.name,
+            shown,
+            briefing.style,
+            geo.width,
+            geo.height,
+        )
         path = work.path("stills", key, ".bmp")
         if not path.exists():
             look = _look(art, briefing, geo)
@@ -119,7 +160,12 @@ def scene_visuals(
             WordTiming(word=w.word, start=w.start + LEAD_IN, end=w.end + LEAD_IN) for w in voice.words
         )
         layers = render_scene(plan, _look(art, briefing, geo, words))
-        out.append(SceneVisual(art, tuple(Placed.of(layer, _save_layer(layer, work)) for layer in layers)))
+        out.append(
+            SceneVisual(
+                art,
+                tuple(Placed.of(layer, _save_layer(layer, work)) for layer in layers),
+            )
+        )
     return out
 
 
@@ -128,7 +174,10 @@ def write_captions(board: Storyboard, voices: list[SceneVoice], geo: Geometry, v
     _, _, chars = cap.layout(geo.width, geo.height)
     words = timeline_words(board, voices)
     paths = []
-    for suffix, text in ((".srt", cap.to_srt(words, chars)), (".vtt", cap.to_vtt(words, chars))):
+    for suffix, text in (
+        (".srt", cap.to_srt(words, chars)),
+        (".vtt", cap.to_vtt(words, chars)),
+    ):
         path = video.with_suffix(suffix)
         tmp = path.with_name(f".tmp-{path.name}")
         tmp.write_text(text, encoding="utf-8")
@@ -143,19 +192,19 @@ def estimate(briefing: Briefing, config: PipelineConfig, scenes: int) -> tuple[f
     pixels = geo.width * geo.height / (1280 * 720)
     seconds = 3 + briefing.duration * RENDER_SECONDS_PER_SECOND * pixels
     cost = 0.0
-    if config.online:
-        p = config.prices
-        words = briefing.duration * 2.5
-        if config.use_openai_voice:
-            cost += words * 6 * p.tts_per_mchar / 1e6
-        if config.use_openai_images:
-            cost += scenes * p.image_each
+    p = config.prices
+    if config.choice("voice").remote:
+        cost += briefing.duration * 2.5 * 6 * p.tts_per_mchar / 1e6  # 2.5 words a second, 6 characters each
+    if config.choice("art").remote:
+        cost += scenes * p.image_each
     return round(seconds, 1), round(cost, 4)
 
 
 def measure(video: Path) -> tuple[float, tuple[int, int]]:
     """Duration and frame size read back from the written file (moviepy's ffmpeg probe)."""
-    from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos  # moviepy runs ffmpeg on import
+    from moviepy.video.io.ffmpeg_reader import (
+        ffmpeg_parse_infos,
+    )  # moviepy runs ffmpeg on import
 
     infos = ffmpeg_parse_infos(str(video))
     width, height = infos["video_size"]
@@ -200,8 +249,15 @@ def make_draft(
         preview = ProceduralArt()
         arts = [scene_art(preview, p, briefing.style, geo.canvas, work) for p in board.scenes]
         stills = still_paths(board, arts, briefing, geo, work)
-        kinds, labels = [p.kind for p in board.scenes], [_label(p) for p in board.scenes]
-        sheet = work.path("draft", content_key("sheet", 2, [s.name for s in stills], kinds, labels), ".png")
+        kinds, labels = (
+            [p.kind for p in board.scenes],
+            [_label(p) for p in board.scenes],
+        )
+        sheet = work.path(
+            "draft",
+            content_key("sheet", 2, [s.name for s in stills], kinds, labels),
+            ".png",
+        )
         if not sheet.exists():
             with work.writing(sheet) as tmp:
                 contact_sheet(stills, kinds, labels, geo, tmp)
@@ -239,7 +295,12 @@ def edit_draft(
     pieces. Raises pipeline.edits.EditError, naming the scene, for edits that cannot be made.
     """
     return make_draft(
-        previous.briefing, config, progress=progress, cancel=cancel, previous=previous, edits=edits
+        previous.briefing,
+        config,
+        progress=progress,
+        cancel=cancel,
+        previous=previous,
+        edits=edits,
     )
 
 
@@ -279,11 +340,7 @@ def render(
         t = time.monotonic()
         report("visuals", 0, "Drawing the scenes")
         step = report.steps("visuals", n)
-        arts = []
-        for i, plan in enumerate(board.scenes):
-            cancel.check()
-            arts.append(scene_art(be.art, plan, briefing.style, geo.canvas, work))
-            step(i + 1, f"Drew scene {i + 1} of {n}")
+        arts = draw_scenes(be.art, board.scenes, briefing.style, geo.canvas, work, cancel, step)
         visuals = scene_visuals(board, arts, voices, briefing, geo, work)
         timings["visuals"] = time.monotonic() - t
 
@@ -306,7 +363,16 @@ def render(
             if marks:
                 last[0] = marks[-1]
 
-        editor.render(briefing, board, visuals, voices, config.music, config.captions, target, on_fraction)
+        editor.render(
+            briefing,
+            board,
+            visuals,
+            voices,
+            config.music,
+            config.captions,
+            target,
+            on_fraction,
+        )
         timings["editor"] = time.monotonic() - t
         subtitles = write_captions(board, voices, geo, target)
         report("editor", 1, "Video ready")
@@ -327,4 +393,5 @@ def render(
         scenes_rendered=editor.rendered,
         scenes_reused=editor.reused,
         captions=subtitles,
+        notes=be.notes,
     )

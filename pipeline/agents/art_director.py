@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from pathlib import Path
 from typing import Protocol
 
 import openai
@@ -13,8 +14,9 @@ from pipeline.briefing import Style
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig
 from pipeline.errors import AgentError
-from pipeline.llm import translate_error
+from pipeline.llm import first_call, translate_error
 from pipeline.models import ScenePlan, Usage
+from pipeline.progress import CancelToken
 from pipeline.render.procedural import draw_art
 
 AGENT = "art_director"
@@ -43,6 +45,7 @@ class OpenAIImages:
         self.config = config
         self.id = f"openai:{config.image_model}"
         self.usage = Usage(agent=AGENT)
+        self.answered = False  # see llm.first_call
 
     def _size(self, size: tuple[int, int]) -> str:
         w, h = size
@@ -60,12 +63,15 @@ class OpenAIImages:
         )
         extra = {"response_format": "b64_json"} if self.config.image_model.startswith("dall-e") else {}
         try:
-            resp = self.client.images.generate(
-                model=self.config.image_model,
-                prompt=prompt,
-                size=self._size(size),
-                n=1,
-                **extra,  # type: ignore[arg-type]
+            resp = first_call(
+                self,
+                lambda client: client.images.generate(
+                    model=self.config.image_model,
+                    prompt=prompt,
+                    size=self._size(size),
+                    n=1,
+                    **extra,  # type: ignore[arg-type]
+                ),
             )
         except openai.OpenAIError as exc:
             raise translate_error(AGENT, exc) from exc
@@ -82,7 +88,65 @@ class OpenAIImages:
         return ImageOps.fit(img, size, Image.Resampling.LANCZOS)
 
 
-def scene_art(engine: ArtEngine, plan: ScenePlan, style: Style, size: tuple[int, int], work: WorkDir):
+class FallbackArt:
+    """An image service that, failing mid-task after its retries, hands over to procedural art
+    for the rest of the task, with one line in `notes` (see narrator.FallbackVoice)."""
+
+    def __init__(self, primary: ArtEngine, fallback: ArtEngine, notes: list[str]) -> None:
+        self.primary, self.fallback, self.notes = primary, fallback, notes
+        self.failed = False
+
+    @property
+    def id(self) -> str:
+        return self.fallback.id if self.failed else self.primary.id
+
+    @property
+    def usage(self) -> Usage:
+        return self.primary.usage  # type: ignore[attr-defined]
+
+    def draw(self, plan: ScenePlan, style: Style, size: tuple[int, int]) -> Image.Image:
+        if not self.failed:
+            try:
+                return self.primary.draw(plan, style, size)
+            except AgentError as exc:
+                if not exc.retryable:
+                    raise
+                self.failed = True
+                self.notes.append(
+                    f"The image service failed ({exc.user_message.rstrip('.')}), so this video uses "
+                    "the procedural art."
+                )
+        return self.fallback.draw(plan, style, size)
+
+
+def draw_scenes(
+    engine: ArtEngine,
+    plans: list[ScenePlan],
+    style: Style,
+    size: tuple[int, int],
+    work: WorkDir,
+    cancel: CancelToken,
+    step=lambda i, msg: None,
+) -> list[Path]:
+    """Every scene's image, in one look: when the engine falls back mid-way, the scenes drawn
+    before are drawn again by the fallback."""
+    while True:
+        used, arts = engine.id, []
+        for i, plan in enumerate(plans):
+            cancel.check()
+            arts.append(scene_art(engine, plan, style, size, work))
+            step(i + 1, f"Drew scene {i + 1} of {len(plans)}")
+        if engine.id == used:
+            return arts
+
+
+def scene_art(
+    engine: ArtEngine,
+    plan: ScenePlan,
+    style: Style,
+    size: tuple[int, int],
+    work: WorkDir,
+) -> Path:
     """Path of the scene's image, drawn once per (engine, prompt, palette, style, size)."""
     key = content_key("art", engine.id, plan.visual_prompt, plan.palette, style, size)
     path = work.path("art", key, ".bmp")

@@ -15,7 +15,7 @@ from pipeline.agents.storyboarder import allocate
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig
 from pipeline.errors import AgentError
-from pipeline.llm import translate_error
+from pipeline.llm import first_call, translate_error
 from pipeline.models import SceneVoice, Script, Storyboard, Usage, WordTiming
 from pipeline.progress import CancelToken
 from pipeline.render.audio import write_wav
@@ -57,7 +57,14 @@ class PiperVoiceEngine:
                 if not self.model_path.exists():
                     raise AgentError(
                         AGENT,
-                        f"Piper voice model not found: {self.model_path.name}",
+                        f"Piper voice model not found: {self.model_path.name} (check OMA_PIPER_MODEL).",
+                        retryable=False,
+                    )
+                if not Path(f"{self.model_path}.json").exists():
+                    raise AgentError(
+                        AGENT,
+                        f"The Piper voice {self.model_path.name} has no {self.model_path.name}.json beside "
+                        "it; download the voice's .onnx.json into the same folder.",
                         retryable=False,
                     )
                 self._loaded[key] = _load_piper(self.model_path)
@@ -96,7 +103,12 @@ def _load_piper(model_path: Path):
 
 
 class OpenAIVoiceEngine:
-    """OpenAI text-to-speech (or a compatible server), raw 24 kHz PCM."""
+    """OpenAI text-to-speech (or a compatible server), raw 24 kHz PCM.
+
+    The first call is made without the client's retries, so a server that has no speech
+    endpoint (404/405/501) fails the task at once with the setting to change; any other
+    failure then gets the usual retries.
+    """
 
     RATE = 24000
 
@@ -105,23 +117,61 @@ class OpenAIVoiceEngine:
         self.config = config
         self.id = f"openai:{config.tts_model}:{config.tts_voice}"
         self.usage = Usage(agent=AGENT)
+        self.answered = False
+
+    def _speak(self, client: openai.OpenAI, sentence: str, speed: float) -> bytes:
+        return client.audio.speech.create(
+            model=self.config.tts_model,
+            voice=self.config.tts_voice,  # type: ignore[arg-type]
+            input=sentence,
+            response_format="pcm",
+            speed=speed,
+        ).content
 
     def say(self, sentence: str, speed: float) -> tuple[np.ndarray, int]:
         try:
-            resp = self.client.audio.speech.create(
-                model=self.config.tts_model,
-                voice=self.config.tts_voice,  # type: ignore[arg-type]
-                input=sentence,
-                response_format="pcm",
-                speed=speed,
-            )
+            pcm = first_call(self, lambda client: self._speak(client, sentence, speed))
         except openai.OpenAIError as exc:
             raise translate_error(AGENT, exc) from exc
-        pcm = resp.content
         self.usage.characters += len(sentence)
         self.usage.cost_usd += len(sentence) * self.config.prices.tts_per_mchar / 1e6
         samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float32) / 32767
         return samples, self.RATE
+
+
+class FallbackVoice:
+    """A voice service that, failing mid-task after its retries (timeouts, 5xx, rate limits),
+    hands over to the offline voice for the rest of the task, with one line in `notes`.
+
+    A missing endpoint or a rejected key is not a passing fault: those still fail the task.
+    `id` changes when it falls back, so narrate() voices the scenes already done again.
+    """
+
+    def __init__(self, primary: VoiceEngine, fallback: VoiceEngine, notes: list[str]) -> None:
+        self.primary, self.fallback, self.notes = primary, fallback, notes
+        self.failed = False
+
+    @property
+    def id(self) -> str:
+        return self.fallback.id if self.failed else self.primary.id
+
+    @property
+    def usage(self) -> Usage:
+        return self.primary.usage  # type: ignore[attr-defined]
+
+    def say(self, sentence: str, speed: float) -> tuple[np.ndarray, int]:
+        if not self.failed:
+            try:
+                return self.primary.say(sentence, speed)
+            except AgentError as exc:
+                if not exc.retryable:
+                    raise
+                self.failed = True
+                self.notes.append(
+                    f"The voice service failed ({exc.user_message.rstrip('.')}), so the offline voice "
+                    "(Piper) read this video."
+                )
+        return self.fallback.say(sentence, speed)
 
 
 def _trim_silence(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -149,7 +199,8 @@ def _word_timings(sentence: str, start: float, length: float) -> list[WordTiming
 
 def voice_scene(engine: VoiceEngine, text: str, speed: float, work: WorkDir) -> SceneVoice:
     """One scene's narration, from the cache when the same text was voiced the same way."""
-    key = content_key("voice", engine.id, round(speed, 3), text)
+    used = engine.id
+    key = content_key("voice", used, round(speed, 3), text)
     audio, meta = work.path("voice", key, ".wav"), work.path("voice", key, ".json")
     if audio.exists() and meta.exists():
         return SceneVoice.model_validate_json(meta.read_text())
@@ -166,6 +217,8 @@ def voice_scene(engine: VoiceEngine, text: str, speed: float, work: WorkDir) -> 
         words += _word_timings(sentence, t, length)
         parts.append(samples)
         t += length
+    if engine.id != used:  # it fell back mid-scene: the whole scene in the new voice, cached as such
+        return voice_scene(engine, text, speed, work)
     data = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
     with work.writing(audio) as tmp:
         write_wav(tmp, data, rate)
@@ -203,6 +256,19 @@ def _keep_timing(
     return kept  # type: ignore[return-value]
 
 
+def _voice_all(engine: VoiceEngine, texts: list[str], speed: float, work: WorkDir, cancel, step):
+    """Every scene in one voice: when the engine falls back mid-way, the scenes voiced before
+    are voiced again by the fallback (the later ones come from the cache)."""
+    while True:
+        used, voices = engine.id, []
+        for i, text in enumerate(texts):
+            cancel.check()
+            voices.append(voice_scene(engine, text, speed, work))
+            step(i + 1, f"Voiced scene {i + 1} of {len(texts)}")
+        if engine.id == used:
+            return voices
+
+
 def narrate(
     script: Script,
     board: Storyboard,
@@ -218,11 +284,7 @@ def narrate(
     texts = [scene.narration for scene in script.scenes]
     pad = len(texts) * (LEAD_IN + TAIL)
     for _attempt in range(8):
-        voices = []
-        for i, text in enumerate(texts):
-            cancel.check()
-            voices.append(voice_scene(engine, text, speed, work))
-            step(i + 1, f"Voiced scene {i + 1} of {len(texts)}")
+        voices = _voice_all(engine, texts, speed, work, cancel, step)
         spoken = sum(v.duration for v in voices)
         if spoken + pad <= total:
             break

@@ -19,7 +19,15 @@ async def test_tts_down_fails_with_retry_and_the_retry_reuses_the_paid_for_draft
     n = scene_count(15)
     model.chat_replies.extend([script_reply(n), board_reply(n)])
     with ThreadedServer(model.app()) as server:
-        online = settings.model_copy(update={"openai_api_key": KEY, "openai_base_url": server.url + "/v1"})
+        # Strict: the speech service failing fails the task, instead of falling back to Piper.
+        online = settings.model_copy(
+            update={
+                "openai_api_key": KEY,
+                "openai_base_url": server.url + "/v1",
+                "voice_backend": "openai",
+                "strict_backends": True,
+            }
+        )
         await web_client.interactive(submission(view_id="VTTS"))
         await eventually(lambda: redis.zrange("arq:queue", 0, -1))
         await run_jobs(online)

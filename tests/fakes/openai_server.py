@@ -36,16 +36,37 @@ class FakeOpenAI:
     requests: list[tuple[str, dict]] = field(default_factory=list)
     stall: float = 0.0  # seconds each chat answer waits: a hung model server
     down: set[str] = field(default_factory=set)  # endpoints ("chat", "speech", "images") answering 500
+    # The endpoints it has: {"chat"} is a chat-only server (Ollama, vLLM, llama.cpp), {"speech"} a
+    # speech-only one (Kokoro, openedai-speech). Others get aiohttp's plain 404, as from such servers.
+    serves: frozenset[str] = frozenset({"chat", "speech", "images"})
+
+    hits: list[str] = field(default_factory=list)  # every request's path, those answered 404 too
+    # An endpoint that answers this many requests, then 500 to every later one: failing mid-task.
+    fail_after: dict[str, int] = field(default_factory=dict)
 
     def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self.chat)
-        app.router.add_post("/v1/audio/speech", self.speech)
-        app.router.add_post("/v1/images/generations", self.images)
+        @web.middleware
+        async def record(request: web.Request, handler):
+            self.hits.append(request.path)
+            return await handler(request)
+
+        app = web.Application(middlewares=[record])
+        routes = {
+            "chat": ("/v1/chat/completions", self.chat),
+            "speech": ("/v1/audio/speech", self.speech),
+            "images": ("/v1/images/generations", self.images),
+        }
+        for kind in sorted(self.serves):
+            app.router.add_post(*routes[kind])
         return app
 
+    def count(self, kind: str) -> int:
+        """Requests of one kind ("chat", "speech", "images") that reached a handler."""
+        return sum(k == kind for k, _ in self.requests)
+
     def _fault(self, kind: str) -> web.Response | None:
-        if kind in self.down:
+        answered = sum(k == kind for k, _ in self.requests) - 1  # this request is already recorded
+        if kind in self.down or answered >= self.fail_after.get(kind, answered + 1):
             return web.json_response(error_body("The server is overloaded", "server_error"), status=500)
         if self.faults:
             f = self.faults.popleft()

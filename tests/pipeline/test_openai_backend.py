@@ -60,6 +60,9 @@ def fake():
 
 
 def cfg(fake: FakeOpenAI, tmp: Path, **kw: object) -> PipelineConfig:
+    # The fake stands in for OpenAI's own API, so all three agents use it (a custom base URL
+    # alone would keep the voice and art offline).
+    kw = {"voice_backend": "openai", "art_backend": "openai", **kw}
     return PipelineConfig(
         work_dir=tmp / "w",
         height=240,
@@ -219,7 +222,7 @@ def test_a_repaired_answer_is_used_and_both_calls_are_counted(fake: FakeOpenAI, 
 @pytest.mark.slow
 def test_with_both_answers_unusable_the_video_is_still_made(fake: FakeOpenAI, tmp_path: Path) -> None:
     fake.chat_replies.extend([BAD_SCRIPTS["50 scenes"]] * 2 + [BAD_BOARDS["truncated JSON"]] * 2)
-    config = cfg(fake, tmp_path, use_openai_voice=False, use_openai_images=False)
+    config = cfg(fake, tmp_path, voice_backend="piper", art_backend="procedural")
     draft = make_draft(BRIEFING, config)
     assert draft.notes[0].startswith("The model's script was unusable (it was cut off at ")
     assert draft.notes[-1].startswith("The model's storyboard was unusable (the reply: Invalid JSON")
