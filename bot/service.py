@@ -18,10 +18,9 @@ from loguru import logger
 from bot.notifiers import DeliveryError, Notifier
 from bot.queue import Queue
 from bot.ratelimit import RateLimiter
-from bot.tasks import ACTIVE, Status, Task, TaskStore
+from bot.tasks import ACTIVE, RUNNING, Status, Task, TaskStore
 
 S = Status
-RUNNING = frozenset({S.DRAFTING, S.RENDERING, S.UPLOADING})
 # Where each status may go next. A running status may move to any running one: a job run again
 # after a crash or a deploy (arq delivers at least once) starts over and reuses what was made.
 MOVES: dict[Status, frozenset[Status]] = {
@@ -35,7 +34,6 @@ MOVES: dict[Status, frozenset[Status]] = {
     S.EXPIRED: frozenset({S.QUEUED}),
     S.CANCELLED: frozenset(),
 }
-FINISHED = frozenset({S.DELIVERED, S.FAILED, S.CANCELLED, S.EXPIRED})
 CANCEL_TTL = 86400  # a cancel flag outlives any job that could still be running
 
 

@@ -30,7 +30,10 @@ class Status(StrEnum):
     EXPIRED = "expired"
 
 
-ACTIVE = {Status.QUEUED, Status.DRAFTING, Status.RENDERING, Status.UPLOADING, Status.AWAITING_REVIEW}
+# The status sets, in one place: a job is running; the task still has something to do; done.
+RUNNING = frozenset({Status.DRAFTING, Status.RENDERING, Status.UPLOADING})
+ACTIVE = RUNNING | {Status.QUEUED, Status.AWAITING_REVIEW}
+FINISHED = frozenset(Status) - ACTIVE
 
 
 def new_task_id() -> str:
@@ -90,6 +93,9 @@ class Task(BaseModel):
     webhook_url: str | None = None
     webhook_attempts: list[WebhookAttempt] = Field(default_factory=list)
     edits: list[dict] | None = None
+    # Slack tasks: render with the workspace's brand kit; captions' place ("" is the kit's, or "off").
+    brand: bool = False
+    captions: str = ""
 
 
 class TaskSummary(BaseModel):

@@ -1,0 +1,137 @@
+"""The task service's transition table and rules, and the store under it, on a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.notifiers import Silent
+from bot.queue import Queue
+from bot.ratelimit import RateLimiter
+from bot.service import (
+    MOVES,
+    LimitReached,
+    NotFound,
+    Rules,
+    Stale,
+    TaskService,
+    cancel_key,
+    sources,
+)
+from bot.tasks import ACTIVE, FINISHED, Status, Task, TaskStore
+from tests.bot.support import BRIEFING, draft, jobs
+
+
+@pytest.fixture
+async def service(redis) -> TaskService:
+    from arq.connections import ArqRedis
+
+    arq = ArqRedis(connection_pool=redis.connection_pool)
+    store = TaskStore(arq)
+    silent = Silent()
+    return TaskService(store, Queue(arq), RateLimiter(arq, 5, 30), Rules(revision_limit=2), lambda _t: silent)
+
+
+async def put(service: TaskService, task_id: str, status: Status, **fields) -> Task:
+    task = Task(id=task_id, user="U1", briefing=BRIEFING, status=status, **fields)
+    assert await service.store.create(task)
+    return task
+
+
+async def test_every_move_is_allowed_exactly_when_the_table_says(service: TaskService) -> None:
+    for n, (start, target) in enumerate((a, b) for a in Status for b in Status):
+        await put(service, f"m{n}", start)
+        moved = await service.move(f"m{n}", target)
+        assert (moved is not None) == (target in MOVES[start]), (start, target)
+        assert (await service.store.get(f"m{n}")).status is (target if moved else start)
+
+
+def test_the_table_is_closed_and_finished_tasks_only_restart() -> None:
+    assert set(MOVES) == set(Status)
+    assert MOVES[Status.CANCELLED] == frozenset()
+    for status in FINISHED - {Status.CANCELLED}:
+        assert MOVES[status] == {Status.QUEUED}
+    assert sources(Status.AWAITING_REVIEW) == {Status.DRAFTING}
+    assert set(Status) - FINISHED == ACTIVE
+
+
+async def test_approval_is_once_and_only_for_the_current_revision(service: TaskService, redis) -> None:
+    await put(service, "a1", Status.AWAITING_REVIEW, revision=2)
+    with pytest.raises(Stale):
+        await service.approve("a1", 1, "U1")
+    results = await asyncio.gather(
+        *(service.approve("a1", 2, "U1") for _ in range(10)), return_exceptions=True
+    )
+    assert sum(isinstance(r, Task) for r in results) == 1
+    assert all(isinstance(r, Stale) for r in results if not isinstance(r, Task))
+    assert await jobs(redis) == ["a1-render2"]
+
+
+async def test_revisions_stop_at_the_limit(service: TaskService, redis) -> None:
+    await put(service, "r1", Status.AWAITING_REVIEW, revision=1)
+    task = await service.revise("r1", 1, "U1", feedback="shorter")
+    assert task.status is Status.QUEUED and await jobs(redis) == ["r1-revise1"]
+    await put(service, "r2", Status.DELIVERED, revision=2)
+    with pytest.raises(LimitReached, match="limit of 2 revisions"):
+        await service.revise("r2", 2, "U1", feedback="shorter")
+
+
+async def test_cancel_stops_idle_tasks_at_once_and_flags_running_ones(service: TaskService, redis) -> None:
+    await put(service, "c1", Status.QUEUED)
+    await put(service, "c2", Status.RENDERING)
+    await put(service, "c3", Status.DELIVERED)
+    assert (await service.cancel("c1", "U1")).status is Status.CANCELLED
+    assert (await service.cancel("c2", "U1")).status is Status.RENDERING  # the job stops itself
+    assert await redis.get(cancel_key("c2")) == b"U1"
+    with pytest.raises(Stale, match="already delivered"):
+        await service.cancel("c3", "U1")
+    with pytest.raises(NotFound):
+        await service.cancel("nope", "U1")
+
+
+async def test_retry_is_once_per_failure_and_an_expired_draft_starts_over(
+    service: TaskService, redis
+) -> None:
+    await put(service, "t1", Status.FAILED, attempts=2, stage="render", root_ts="1.1")
+    await put(service, "t2", Status.EXPIRED, attempts=1, stage="draft", feedback="old", root_ts="2.1")
+    results = await asyncio.gather(*(service.retry("t1", "U1") for _ in range(5)), return_exceptions=True)
+    assert sum(isinstance(r, Task) for r in results) == 1
+    again = await service.retry("t2", "U1")
+    assert (again.stage, again.feedback) == ("", None)
+    assert sorted(await jobs(redis)) == ["t1-retry2", "t2-retry1"]
+    await put(service, "t3", Status.DELIVERED)
+    with pytest.raises(Stale):
+        await service.retry("t3", "U1")
+
+
+async def test_only_drafts_idle_past_the_limit_expire(service: TaskService) -> None:
+    import time
+
+    old = time.time() - 7200
+    await put(service, "e1", Status.AWAITING_REVIEW, created=old, updated=old)
+    await put(service, "e2", Status.AWAITING_REVIEW)
+    await put(service, "e3", Status.RENDERING, created=old, updated=old)
+    expired = await service.expire_idle_drafts(hours=1)
+    assert [t.id for t in expired] == ["e1"]
+    assert (await service.store.get("e2")).status is Status.AWAITING_REVIEW
+
+
+async def test_create_is_once_per_id(service: TaskService, redis) -> None:
+    task = Task(id="n1", user="U1", briefing=BRIEFING)
+    assert (await service.create(task)) is not None
+    assert (await service.create(task)) is None  # a replay
+    assert await jobs(redis) == ["n1"]
+
+
+async def test_drafts_are_stored_without_host_paths(service: TaskService, redis, tmp_path: Path) -> None:
+    work = tmp_path / "machine-a" / "t9"
+    made = draft().model_copy(update={"work_dir": work, "contact_sheet": work / "draft" / "sheet.png"})
+    await service.store.save_draft("t9", made, work)
+    raw = (await redis.get("oma:draft:t9:1")).decode()
+    assert str(tmp_path) not in raw
+    elsewhere = tmp_path / "machine-b" / "t9"
+    loaded = await service.store.get_draft("t9", 1, elsewhere)
+    assert loaded.work_dir == elsewhere and loaded.contact_sheet == elsewhere / "draft" / "sheet.png"
+    assert loaded.script == made.script
