@@ -1,0 +1,121 @@
+"""`oma doctor` against real loopback servers, the start-up lines, and /health's backends."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main as oma
+from tests.bot.support import BOT_TOKEN, SECRET, SignedClient, start_bot, stop
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.server import ThreadedServer
+
+KEY = "sk-test-" + "d" * 40
+
+
+@pytest.fixture
+def servers():
+    """A chat-only server (as Ollama serves) and a speech-only one (as Kokoro serves)."""
+    chat, speech = FakeOpenAI(serves=frozenset({"chat"})), FakeOpenAI(serves=frozenset({"speech"}))
+    with ThreadedServer(chat.app()) as a, ThreadedServer(speech.app()) as b:
+        chat.url, speech.url = a.url + "/v1", b.url + "/v1"  # type: ignore[attr-defined]
+        yield chat, speech
+
+
+def doctor(monkeypatch: pytest.MonkeyPatch, tmp: Path, env: dict[str, str]) -> int:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "OMA_", "SLACK_", "REDIS_")):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp)  # no .env
+    return oma(["doctor"])
+
+
+def rows(out: str) -> dict[str, str]:
+    return {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+
+
+def test_doctor_checks_both_servers_redis_slack_and_ffmpeg(
+    servers, slack, redis_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    chat, speech = servers
+    env = {
+        "OPENAI_BASE_URL": chat.url,
+        "OMA_TEXT_MODEL": "llama3.2",
+        "OMA_TTS_BASE_URL": speech.url,
+        "OMA_TTS_API_KEY": KEY,
+        "REDIS_URL": redis_server.url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.url + "/api/",
+    }
+    code = doctor(monkeypatch, tmp_path, env)
+    out = capsys.readouterr().out
+    table = rows(out)
+    assert code == 0, out
+    assert list(table) == ["text", "voice", "art", "redis", "slack", "ffmpeg"]
+    assert f"llama3.2 at {chat.url}" in table["text"] and "ok: answered" in table["text"]
+    assert f"at {speech.url}" in table["voice"] and "ok: spoke" in table["voice"]
+    assert "procedural art (offline)" in table["art"] and "ok: drew" in table["art"]
+    assert "ok: answered PING" in table["redis"] and "ok: auth.test" in table["slack"]
+    assert "ok: runs, with libass" in table["ffmpeg"]
+    # One tiny real call each, on the server that has it.
+    assert [k for k, _ in chat.requests] == ["chat"] and chat.requests[0][1]["max_tokens"] == 5
+    assert [k for k, _ in speech.requests] == ["speech"]
+    assert KEY not in out
+
+
+def test_doctor_fails_naming_the_setting_when_a_server_lacks_what_is_configured(
+    servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    chat, _speech = servers
+    env = {"OPENAI_BASE_URL": chat.url, "OMA_VOICE_BACKEND": "openai", "REDIS_URL": "redis://127.0.0.1:9/0"}
+    code = doctor(monkeypatch, tmp_path, env)
+    captured = capsys.readouterr()
+    table = rows(captured.out)
+    assert code == 1
+    assert "FAILED: The speech server at" in table["voice"]
+    assert "set OMA_VOICE_BACKEND=piper" in table["voice"]
+    assert chat.hits.count("/v1/audio/speech") == 1
+    assert "FAILED: Redis at redis://127.0.0.1:9/0 could not be reached" in table["redis"]
+    assert "skipped" in table["slack"]  # not configured: not a failure
+    assert "2 check(s) failed: voice, redis." in captured.err
+
+
+async def test_health_names_each_backend_without_keys(web_client: SignedClient, settings) -> None:
+    body = json.loads(await (await web_client.get("/health")).text())
+    assert body["backends"] == {
+        "text": {"backend": "offline", "model": "built-in writer and planner", "url": None},
+        "voice": {"backend": "piper", "model": "Piper en_US-joe-medium.onnx", "url": None},
+        "art": {"backend": "procedural", "model": "procedural art", "url": None},
+    }
+
+
+def test_a_worker_logs_which_backend_and_model_each_agent_uses(slack, redis_server, tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    proc = start_bot(
+        slack.url,
+        redis_server.url,
+        tmp_path,
+        log,
+        OPENAI_BASE_URL="http://user:sk-secret-in-url@127.0.0.1:9/v1",
+        OMA_TEXT_MODEL="qwen2.5",
+        OMA_LOG_LEVEL="INFO",
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "art (art director)" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop(proc)
+    text = log.read_text()
+    assert "text (scriptwriter, storyboarder): model qwen2.5 at http://127.0.0.1:9/v1" in text
+    assert "voice (narrator): Piper en_US-joe-medium.onnx (offline)" in text
+    assert "art (art director): procedural art (offline)" in text
+    assert "sk-secret-in-url" not in text
