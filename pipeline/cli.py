@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from pipeline.brand import BrandError, brand_options
 from pipeline.briefing import FIELD_LABELS, BriefingError, parse_briefing
 from pipeline.config import PipelineConfig, backend_problems, describe_backends
 from pipeline.edits import check_scenes
@@ -35,28 +36,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aspect", help="16:9, 9:16 or 1:1")
     parser.add_argument("-o", "--output", type=Path, default=Path("oma.mp4"), help="the MP4 to write")
     parser.add_argument("--height", type=int, help="output lines of the short side (720 default, 1080)")
+    parser.add_argument("--draft-only", action="store_true", help="write script, storyboard, contact sheet")
     parser.add_argument(
-        "--draft-only",
-        action="store_true",
-        help="write script, storyboard, contact sheet",
+        "--from-draft", type=Path, help="render a draft file written by --draft-only (edited or not)"
     )
+    parser.add_argument("--brand", type=Path, help="a brand kit (YAML): logo, colours, font, captions")
     parser.add_argument(
-        "--from-draft",
-        type=Path,
-        help="render a draft file written by --draft-only (edited or not)",
+        "--captions", choices=("bottom", "middle", "top", "off"), help="where captions go (over the kit's)"
     )
     # The same choices as OMA_TEXT_BACKEND, OMA_VOICE_BACKEND, OMA_ART_BACKEND, OMA_STRICT_BACKENDS.
-    parser.add_argument(
-        "--text-backend",
-        choices=("auto", "openai", "offline"),
-        help="script and storyboard",
-    )
+    parser.add_argument("--text-backend", choices=("auto", "openai", "offline"), help="script and storyboard")
     parser.add_argument("--voice-backend", choices=("auto", "openai", "piper"), help="the narration")
-    parser.add_argument(
-        "--art-backend",
-        choices=("auto", "openai", "procedural"),
-        help="the scenes' images",
-    )
+    parser.add_argument("--art-backend", choices=("auto", "openai", "procedural"), help="the scenes' images")
     parser.add_argument(
         "--strict-backends",
         action="store_true",
@@ -108,6 +99,12 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
     """Run the render command; the exit code says what happened (0 ok, 1 failed, 2 invalid)."""
     if args.height:
         config = config.model_copy(update={"height": args.height})
+    try:
+        config = config.model_copy(update=brand_options(args.brand, args.captions))
+    except BrandError as exc:
+        for field, message in exc.errors.items():
+            print(f"error: brand kit {field}: {message}", file=sys.stderr)
+        return EXIT_INVALID
     chosen = {k: getattr(args, k, None) for k in BACKEND_FLAGS}
     config = config.model_copy(update={k: v for k, v in chosen.items() if v is not None})
     if problems := backend_problems(config):
@@ -205,10 +202,7 @@ def load_draft(path: Path, config: PipelineConfig) -> Draft:
             [f"the script has {len(scenes)} scenes and the storyboard {len(plans)}; each scene needs both"]
         )
     problems = check_scenes(
-        [p.headline for p in plans],
-        [s.narration for s in scenes],
-        briefing.duration,
-        set(),
+        [p.headline for p in plans], [s.narration for s in scenes], briefing.duration, set()
     )
     # Scene kinds allow a list's heading and a closing's call to action a little more room.
     problems |= {
@@ -234,10 +228,7 @@ def _where(err: dict) -> str:
 
 def _render_draft_file(args: argparse.Namespace, config: PipelineConfig) -> int:
     if args.briefing or args.draft_only or any(getattr(args, f) is not None for f in FIELD_LABELS):
-        print(
-            "error: --from-draft renders the draft file alone; give no briefing with it",
-            file=sys.stderr,
-        )
+        print("error: --from-draft renders the draft file alone; give no briefing with it", file=sys.stderr)
         return EXIT_INVALID
     try:
         draft = load_draft(args.from_draft, config)

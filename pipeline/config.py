@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from pipeline.brand import Brand, CaptionPosition
+
 TextBackend = Literal["auto", "openai", "offline"]
 VoiceBackend = Literal["auto", "openai", "piper"]
 ArtBackend = Literal["auto", "openai", "procedural"]
@@ -22,28 +24,12 @@ Capability = Literal["text", "voice", "art"]
 
 OPENAI_API_URL = "https://api.openai.com/v1"
 # The setting that picks each capability's backend, and the one naming its own server.
-BACKEND_SETTING = {
-    "text": "OMA_TEXT_BACKEND",
-    "voice": "OMA_VOICE_BACKEND",
-    "art": "OMA_ART_BACKEND",
-}
-URL_SETTING = {
-    "text": "OPENAI_BASE_URL",
-    "voice": "OMA_TTS_BASE_URL",
-    "art": "OMA_IMAGE_BASE_URL",
-}
-MODEL_SETTING = {
-    "text": "OMA_TEXT_MODEL",
-    "voice": "OMA_TTS_MODEL",
-    "art": "OMA_IMAGE_MODEL",
-}
+BACKEND_SETTING = {"text": "OMA_TEXT_BACKEND", "voice": "OMA_VOICE_BACKEND", "art": "OMA_ART_BACKEND"}
+URL_SETTING = {"text": "OPENAI_BASE_URL", "voice": "OMA_TTS_BASE_URL", "art": "OMA_IMAGE_BASE_URL"}
+MODEL_SETTING = {"text": "OMA_TEXT_MODEL", "voice": "OMA_TTS_MODEL", "art": "OMA_IMAGE_MODEL"}
 OFFLINE = {"text": "offline", "voice": "piper", "art": "procedural"}
 FALLBACK = {"voice": "the Piper voice", "art": "procedural art"}
-AGENTS = {
-    "text": "scriptwriter, storyboarder",
-    "voice": "narrator",
-    "art": "art director",
-}
+AGENTS = {"text": "scriptwriter, storyboarder", "voice": "narrator", "art": "art director"}
 
 
 class Prices(BaseModel):
@@ -145,6 +131,10 @@ class PipelineConfig(BaseModel):
     # Piper voice model (an .onnx with its .onnx.json beside it); None means the bundled en_US-joe-medium.
     piper_model: Path | None = None
     render_workers: int = 2
+    # A team's brand kit (logo, colours, font, captions, pronunciations); None is OMA's own look.
+    brand: Brand | None = None
+    # Where captions go, over the kit's choice (`oma render --captions`, the briefing form).
+    caption_position: CaptionPosition | None = None
 
     @property
     def online(self) -> bool:
@@ -157,19 +147,12 @@ class PipelineConfig(BaseModel):
         if capability == "voice":
             return Endpoint(self.tts_base_url or base, _key(self.tts_api_key) or self.openai_api_key)
         if capability == "art":
-            return Endpoint(
-                self.image_base_url or base,
-                _key(self.image_api_key) or self.openai_api_key,
-            )
+            return Endpoint(self.image_base_url or base, _key(self.image_api_key) or self.openai_api_key)
         return Endpoint(base, self.openai_api_key)
 
     def choice(self, capability: Capability) -> Choice:
         """The backend `capability` uses, with `auto` resolved (see the module's docstring)."""
-        chosen = {
-            "text": self.text_backend,
-            "voice": self.voice_backend,
-            "art": self.art_backend,
-        }
+        chosen = {"text": self.text_backend, "voice": self.voice_backend, "art": self.art_backend}
         setting: str = chosen[capability]
         if setting == "auto":
             own_api = not self.openai_base_url and _key(self.openai_api_key) is not None
@@ -181,11 +164,7 @@ class PipelineConfig(BaseModel):
             setting = "openai" if remote else OFFLINE[capability]
         if setting != "openai":
             return Choice(capability, setting, self._offline_model(capability), None)
-        model = {
-            "text": self.text_model,
-            "voice": self.tts_model,
-            "art": self.image_model,
-        }[capability]
+        model = {"text": self.text_model, "voice": self.tts_model, "art": self.image_model}[capability]
         if capability == "voice":
             model = f"{model} (voice {self.tts_voice})"
         return Choice(capability, "openai", model, self.endpoint(capability))
@@ -223,16 +202,8 @@ def backend_problems(config: PipelineConfig) -> list[str]:
     return problems
 
 
-MISSING_STATUSES = (
-    404,
-    405,
-    501,
-)  # a server without the endpoint (or without the model asked for)
-_ENDPOINT = {
-    "text": "/chat/completions",
-    "voice": "/audio/speech",
-    "art": "/images/generations",
-}
+MISSING_STATUSES = (404, 405, 501)  # a server without the endpoint (or without the model asked for)
+_ENDPOINT = {"text": "/chat/completions", "voice": "/audio/speech", "art": "/images/generations"}
 _SERVER = {"text": "model server", "voice": "speech server", "art": "image server"}
 _CHANGE = {
     "text": "set OMA_TEXT_MODEL to a model it serves, or OMA_TEXT_BACKEND=offline for the built-in writer",

@@ -17,7 +17,7 @@ from pipeline.agents.art_director import (
     draw_scenes,
     scene_art,
 )
-from pipeline.agents.editor import Editor, SceneVisual, timeline_words
+from pipeline.agents.editor import Editor, SceneVisual, Watermark, timeline_words
 from pipeline.agents.narrator import (
     LEAD_IN,
     FallbackVoice,
@@ -26,6 +26,7 @@ from pipeline.agents.narrator import (
     VoiceEngine,
     narrate,
 )
+from pipeline.agents.pronouncer import pronounced
 from pipeline.briefing import Briefing
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig, backend_problems
@@ -33,17 +34,10 @@ from pipeline.drafting import plan_draft
 from pipeline.edits import SceneEdit
 from pipeline.errors import AgentError, Cancelled
 from pipeline.llm import ChatModel, make_client
-from pipeline.models import (
-    Draft,
-    RenderResult,
-    ScenePlan,
-    SceneVoice,
-    Storyboard,
-    Usage,
-    WordTiming,
-)
+from pipeline.models import Draft, RenderResult, ScenePlan, SceneVoice, Storyboard, Usage, WordTiming
 from pipeline.progress import CancelToken, ProgressCallback, Reporter, no_progress
 from pipeline.render import captions as cap
+from pipeline.render.branding import Branding, resolve, watermark
 from pipeline.render.kinds import VERSION as KINDS_VERSION
 from pipeline.render.kinds import Layer, Look, compose, render_scene
 from pipeline.render.motion import Placed
@@ -74,9 +68,9 @@ def backends(config: PipelineConfig) -> Backends:
     if config.choice("voice").remote:
         spoken = OpenAIVoiceEngine(make_client(config, "voice"), config)
         voice = spoken if config.strict_backends else FallbackVoice(spoken, voice, notes)
-    art: ArtEngine = ProceduralArt()
+    art: ArtEngine = ProceduralArt(Branding(config.brand))
     if config.choice("art").remote:
-        drawn = OpenAIImages(make_client(config, "art"), config)
+        drawn = OpenAIImages(make_client(config, "art"), config, Branding(config.brand))
         art = drawn if config.strict_backends else FallbackArt(drawn, art, notes)
     sources = [e for e in (voice, art) if hasattr(e, "usage")]
     return Backends(llm, voice, art, sources, notes)
@@ -98,11 +92,22 @@ def work_dir_for(briefing: Briefing, config: PipelineConfig) -> Path:
     return config.work_dir / content_key("task", briefing)
 
 
-def _look(art: Path, briefing: Briefing, geo: Geometry, words: tuple[WordTiming, ...] = ()) -> Look:
+def branding(config: PipelineConfig) -> Branding:
+    """The config's brand kit as this render can use it (its files checked once)."""
+    return resolve(config.brand, show_captions=config.captions, position=config.caption_position)
+
+
+def _look(
+    art: Path,
+    briefing: Briefing,
+    geo: Geometry,
+    words: tuple[WordTiming, ...] = (),
+    brand: Branding | None = None,
+) -> Look:
     img = Image.open(art).convert("RGB")
     if img.size != geo.canvas:
         img = img.resize(geo.canvas, Image.Resampling.LANCZOS)
-    return Look(geo, briefing.style, img, words)
+    return Look(geo, briefing.style, img, words, brand or Branding())
 
 
 def still_paths(
@@ -111,27 +116,34 @@ def still_paths(
     briefing: Briefing,
     geo: Geometry,
     work: WorkDir,
+    brand: Branding | None = None,
 ) -> list[Path]:
     """Keyframes at frame size: each scene's background at mid-pan with its text settled."""
+    brand = brand or Branding()
     out = []
     for plan, art in zip(board.scenes, arts, strict=True):
         shown = plan.model_dump(mode="json", exclude={"duration", "transition", "visual_prompt"})
         key = content_key(
-            "still",
-            KINDS_VERSION,
-            art.name,
-            shown,
-            briefing.style,
-            geo.width,
-            geo.height,
+            "still", KINDS_VERSION, art.name, shown, briefing.style, geo.width, geo.height, *brand.key()
         )
         path = work.path("stills", key, ".bmp")
         if not path.exists():
-            look = _look(art, briefing, geo)
+            look = _look(art, briefing, geo, brand=brand)
             with work.writing(path) as tmp:
                 compose(look, render_scene(plan, look)).save(tmp, format="BMP")
         out.append(path)
     return out
+
+
+def _watermark(brand: Branding, board: Storyboard, geo: Geometry, work: WorkDir) -> Watermark | None:
+    """The brand's corner logo as a file in the working folder, hidden on title and closing."""
+    made = watermark(brand, geo)
+    if made is None:
+        return None
+    img, x, y = made
+    path = _save_layer(Layer("watermark", img, x, y, 0.0), work)
+    hidden = frozenset(i for i, p in enumerate(board.scenes) if p.kind in ("title", "closing"))
+    return Watermark(path, x, y, hidden)
 
 
 def _save_layer(layer: Layer, work: WorkDir) -> Path:
@@ -152,6 +164,7 @@ def scene_visuals(
     briefing: Briefing,
     geo: Geometry,
     work: WorkDir,
+    brand: Branding | None = None,
 ) -> list[SceneVisual]:
     """Per scene: the background to pan and its text layers, timed to the scene's narration."""
     out = []
@@ -159,25 +172,19 @@ def scene_visuals(
         words = tuple(
             WordTiming(word=w.word, start=w.start + LEAD_IN, end=w.end + LEAD_IN) for w in voice.words
         )
-        layers = render_scene(plan, _look(art, briefing, geo, words))
-        out.append(
-            SceneVisual(
-                art,
-                tuple(Placed.of(layer, _save_layer(layer, work)) for layer in layers),
-            )
-        )
+        layers = render_scene(plan, _look(art, briefing, geo, words, brand))
+        out.append(SceneVisual(art, tuple(Placed.of(layer, _save_layer(layer, work)) for layer in layers)))
     return out
 
 
-def write_captions(board: Storyboard, voices: list[SceneVoice], geo: Geometry, video: Path) -> list[Path]:
+def write_captions(
+    board: Storyboard, voices: list[SceneVoice], geo: Geometry, video: Path, scale: float = 1.0
+) -> list[Path]:
     """The captions as `.srt` and `.vtt` files beside the video (same pages as burned in)."""
-    _, _, chars = cap.layout(geo.width, geo.height)
+    _, _, chars = cap.layout(geo.width, geo.height, scale)
     words = timeline_words(board, voices)
     paths = []
-    for suffix, text in (
-        (".srt", cap.to_srt(words, chars)),
-        (".vtt", cap.to_vtt(words, chars)),
-    ):
+    for suffix, text in ((".srt", cap.to_srt(words, chars)), (".vtt", cap.to_vtt(words, chars))):
         path = video.with_suffix(suffix)
         tmp = path.with_name(f".tmp-{path.name}")
         tmp.write_text(text, encoding="utf-8")
@@ -202,9 +209,7 @@ def estimate(briefing: Briefing, config: PipelineConfig, scenes: int) -> tuple[f
 
 def measure(video: Path) -> tuple[float, tuple[int, int]]:
     """Duration and frame size read back from the written file (moviepy's ffmpeg probe)."""
-    from moviepy.video.io.ffmpeg_reader import (
-        ffmpeg_parse_infos,
-    )  # moviepy runs ffmpeg on import
+    from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos  # moviepy runs ffmpeg on import
 
     infos = ffmpeg_parse_infos(str(video))
     width, height = infos["video_size"]
@@ -246,18 +251,12 @@ def make_draft(
         briefing, script, board = planned.briefing, planned.script, planned.board
         # Keyframes use the procedural art: cheap, and they show layout and palette.
         geo = geometry(briefing, config)
-        preview = ProceduralArt()
+        brand = branding(config)
+        preview = ProceduralArt(brand)
         arts = [scene_art(preview, p, briefing.style, geo.canvas, work) for p in board.scenes]
-        stills = still_paths(board, arts, briefing, geo, work)
-        kinds, labels = (
-            [p.kind for p in board.scenes],
-            [_label(p) for p in board.scenes],
-        )
-        sheet = work.path(
-            "draft",
-            content_key("sheet", 2, [s.name for s in stills], kinds, labels),
-            ".png",
-        )
+        stills = still_paths(board, arts, briefing, geo, work, brand)
+        kinds, labels = [p.kind for p in board.scenes], [_label(p) for p in board.scenes]
+        sheet = work.path("draft", content_key("sheet", 2, [s.name for s in stills], kinds, labels), ".png")
         if not sheet.exists():
             with work.writing(sheet) as tmp:
                 contact_sheet(stills, kinds, labels, geo, tmp)
@@ -270,7 +269,7 @@ def make_draft(
             revision=previous.revision + 1 if previous else 1,
             feedback=feedback,
             usage=planned.usage,
-            notes=planned.notes,
+            notes=[*planned.notes, *brand.notes],
             omitted=planned.omitted,
             estimated_render_seconds=seconds,
             estimated_cost_usd=cost,
@@ -295,12 +294,7 @@ def edit_draft(
     pieces. Raises pipeline.edits.EditError, naming the scene, for edits that cannot be made.
     """
     return make_draft(
-        previous.briefing,
-        config,
-        progress=progress,
-        cancel=cancel,
-        previous=previous,
-        edits=edits,
+        previous.briefing, config, progress=progress, cancel=cancel, previous=previous, edits=edits
     )
 
 
@@ -320,6 +314,7 @@ def render(
     work = WorkDir(draft.work_dir)
     be = backends(config)
     geo = geometry(briefing, config)
+    brand = branding(config)
     timings: dict[str, float] = {}
     n = len(draft.script.scenes)
     try:
@@ -328,7 +323,7 @@ def render(
         voices, board = narrate(
             draft.script,
             draft.storyboard,
-            be.voice,
+            pronounced(be.voice, config.brand.pronounce if config.brand else None),
             work,
             briefing.duration,
             config.fps,
@@ -341,7 +336,7 @@ def render(
         report("visuals", 0, "Drawing the scenes")
         step = report.steps("visuals", n)
         arts = draw_scenes(be.art, board.scenes, briefing.style, geo.canvas, work, cancel, step)
-        visuals = scene_visuals(board, arts, voices, briefing, geo, work)
+        visuals = scene_visuals(board, arts, voices, briefing, geo, work, brand)
         timings["visuals"] = time.monotonic() - t
 
         t = time.monotonic()
@@ -369,12 +364,15 @@ def render(
             visuals,
             voices,
             config.music,
-            config.captions,
+            brand.show_captions,
             target,
             on_fraction,
+            look=brand.captions,
+            face=brand.face,
+            watermark=_watermark(brand, board, geo, work),
         )
         timings["editor"] = time.monotonic() - t
-        subtitles = write_captions(board, voices, geo, target)
+        subtitles = write_captions(board, voices, geo, target, brand.captions.scale)
         report("editor", 1, "Video ready")
     except Cancelled:
         work.clean_temporaries()

@@ -26,7 +26,7 @@ class Deps:
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Wire every route; this table is the whole Slack surface."""
-    from bot.slack import actions, commands, events, ui, views
+    from bot.slack import actions, brand, commands, events, ui, views
 
     app.command("/video")(commands.on_video(deps))
     app.view(ui.MODAL_ID)(views.on_briefing(deps))
@@ -40,3 +40,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ui.REVISE_ACTION)(actions.on_revise_video(deps))
     app.event("message")(events.on_thread_reply(deps))
     app.event("app_mention")(events.ignore)
+    brand.register(app, deps)  # /video brand's modal (bot/slack/brand.py)

@@ -8,11 +8,12 @@ from loguru import logger
 from redis.exceptions import RedisError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.brands import BrandStore
 from bot.service import TaskError
-from bot.slack import REDIS_DOWN, Deps, ui
+from bot.slack import REDIS_DOWN, Deps, brand, ui
 from bot.slack.access import may_act
 
-WORDS = ("help", "list", "status", "cancel", "stats")
+WORDS = ("help", "list", "status", "cancel", "stats", "brand")
 
 
 def on_video(deps: Deps):
@@ -22,8 +23,13 @@ def on_video(deps: Deps):
         word, rest = word.lower(), rest.strip()
         if word not in WORDS:
             await ack()
-            view = ui.briefing_modal(command["channel_id"], "" if word in ("", "new") else text)
+            has_brand = await _has_brand(deps, command)
+            view = ui.briefing_modal(command["channel_id"], "" if word in ("", "new") else text, has_brand)
             await client.views_open(trigger_id=command["trigger_id"], view=view)
+            return
+        if word == "brand":
+            await ack()
+            await brand.open_brand(deps, command, client)
             return
         if word == "help":
             await ack(text="OMA help", blocks=ui.help_blocks())
@@ -37,6 +43,13 @@ def on_video(deps: Deps):
         await ack(text="OMA", blocks=blocks)
 
     return handle
+
+
+async def _has_brand(deps: Deps, command: dict[str, Any]) -> bool:
+    try:
+        return await BrandStore(deps.core.store.redis).exists(str(command.get("team_id") or ""))
+    except RedisError:
+        return False  # the form still opens; the submission reports Redis being down
 
 
 async def _answer(deps: Deps, word: str, arg: str, user: str) -> ui.Blocks:

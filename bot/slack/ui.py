@@ -80,8 +80,9 @@ def _select(block: str, label: str, values: list[str], initial: str) -> dict[str
     }
 
 
-def briefing_modal(channel: str, description: str = "") -> dict[str, Any]:
-    """The /video form; the channel rides along in private_metadata."""
+def briefing_modal(channel: str, description: str = "", has_brand: bool = False) -> dict[str, Any]:
+    """The /video form; the channel rides along in private_metadata. With a brand kit, "Use our
+    brand" is offered, ticked."""
     desc: dict[str, Any] = {
         "type": "plain_text_input",
         "action_id": "value",
@@ -128,14 +129,33 @@ def briefing_modal(channel: str, description: str = "") -> dict[str, Any]:
                 "block_id": "options",
                 "optional": True,
                 "label": _text("Options"),
-                "element": {
-                    "type": "checkboxes",
-                    "action_id": "value",
-                    "options": [{"text": _text("Skip review: render straight away"), "value": "skip_review"}],
-                },
+                "element": _options_element(has_brand),
             },
+            _select("captions", "Captions", list(CAPTION_CHOICES), "auto"),
         ],
     }
+
+
+# The briefing form's caption choice: "auto" is the brand kit's place (or the bottom).
+CAPTION_CHOICES = {"auto": "As the brand kit says", "bottom": "Bottom", "middle": "Middle", "top": "Top"}
+CAPTION_CHOICES["off"] = "Off"
+
+
+def _options_element(has_brand: bool) -> dict[str, Any]:
+    skip = {"text": _text("Skip review: render straight away"), "value": "skip_review"}
+    if not has_brand:
+        return {"type": "checkboxes", "action_id": "value", "options": [skip]}
+    use = {"text": _text("Use our brand"), "value": "use_brand"}
+    return {"type": "checkboxes", "action_id": "value", "options": [use, skip], "initial_options": [use]}
+
+
+def read_brand_choice(view: dict[str, Any]) -> tuple[bool, str]:
+    """(use the brand kit, caption place or "" for the kit's) from the briefing form."""
+    values = view.get("state", {}).get("values", {})
+    checked = values.get("options", {}).get("value", {}).get("selected_options") or []
+    use = any(o.get("value") == "use_brand" for o in checked)
+    chosen = (values.get("captions", {}).get("value", {}).get("selected_option") or {}).get("value")
+    return use, chosen if chosen in CAPTION_CHOICES and chosen != "auto" else ""
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,7 @@ def on_briefing(deps: Deps):
             skip_review=skip_review,
             request_id=(body.get("trigger_id") or task_id)[:40],
         )
+        task.brand, task.captions = ui.read_brand_choice(view)
         with logger.contextualize(task=task.id):
             await deps.core.service.create(task)
 

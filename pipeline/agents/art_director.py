@@ -17,6 +17,7 @@ from pipeline.errors import AgentError
 from pipeline.llm import first_call, translate_error
 from pipeline.models import ScenePlan, Usage
 from pipeline.progress import CancelToken
+from pipeline.render.branding import Branding
 from pipeline.render.procedural import draw_art
 
 AGENT = "art_director"
@@ -29,21 +30,29 @@ class ArtEngine(Protocol):
 
 
 class ProceduralArt:
-    """Offline art per style: gradients, shapes, texture."""
+    """Offline art per style: gradients, shapes, texture (in a brand's colours, given one)."""
 
-    id = "procedural:1"
+    def __init__(self, branding: Branding | None = None) -> None:
+        self.branding = branding or Branding()
+        brand = self.branding.colours_id()
+        self.id = f"procedural:1:{brand}" if brand else "procedural:1"
 
     def draw(self, plan: ScenePlan, style: Style, size: tuple[int, int]) -> Image.Image:
-        return draw_art(style, plan.palette, plan.visual_prompt, size)
+        colours = self.branding.palette(plan.palette, style)
+        return draw_art(style, plan.palette, plan.visual_prompt, size, colours)
 
 
 class OpenAIImages:
     """OpenAI image generation (or a compatible server), cover-fitted to the canvas."""
 
-    def __init__(self, client: openai.OpenAI, config: PipelineConfig) -> None:
+    def __init__(
+        self, client: openai.OpenAI, config: PipelineConfig, branding: Branding | None = None
+    ) -> None:
         self.client = client
         self.config = config
-        self.id = f"openai:{config.image_model}"
+        self.branding = branding or Branding()
+        brand = self.branding.colours_id()
+        self.id = f"openai:{config.image_model}" + (f":{brand}" if brand else "")
         self.usage = Usage(agent=AGENT)
         self.answered = False  # see llm.first_call
 
@@ -57,8 +66,10 @@ class OpenAIImages:
         return "1024x1024"
 
     def draw(self, plan: ScenePlan, style: Style, size: tuple[int, int]) -> Image.Image:
+        colours = self.branding.palette(plan.palette, style)
+        palette = ", ".join(f"#{r:02x}{g:02x}{b:02x}" for r, g, b in colours[:4]) if colours else plan.palette
         prompt = (
-            f"{plan.visual_prompt}. Visual style: {style.value}, palette: {plan.palette}. "
+            f"{plan.visual_prompt}. Visual style: {style.value}, palette: {palette}. "
             "No text, letters or logos in the image."
         )
         extra = {"response_format": "b64_json"} if self.config.image_model.startswith("dall-e") else {}
@@ -140,13 +151,7 @@ def draw_scenes(
             return arts
 
 
-def scene_art(
-    engine: ArtEngine,
-    plan: ScenePlan,
-    style: Style,
-    size: tuple[int, int],
-    work: WorkDir,
-) -> Path:
+def scene_art(engine: ArtEngine, plan: ScenePlan, style: Style, size: tuple[int, int], work: WorkDir) -> Path:
     """Path of the scene's image, drawn once per (engine, prompt, palette, style, size)."""
     key = content_key("art", engine.id, plan.visual_prompt, plan.palette, style, size)
     path = work.path("art", key, ".bmp")

@@ -72,6 +72,17 @@ class Piece:
 
 
 @dataclass(frozen=True)
+class Watermark:
+    """A brand's corner logo, over every scene but those in `hidden` (title and closing, which
+    show the logo itself); it fades in and out with the crossfades around them."""
+
+    image: Path
+    x: int
+    y: int
+    hidden: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class SceneVisual:
     """What a scene shows: its background (canvas size, panned) and its text layers."""
 
@@ -128,6 +139,8 @@ class Editor:
         self.cancel = cancel
         self.rendered = 0
         self.reused = 0
+        self.look = cap.CaptionLook()
+        self.watermark: Watermark | None = None
 
     def _crop(self, scene: int, span: tuple[int, int], piece_a: int) -> str:
         dx, dy = self.geo.slack
@@ -154,12 +167,13 @@ class Editor:
         fps = self.fps
         t0 = piece.a / fps
         window = [s for s in states if s.end > t0 and s.start < piece.b / fps]
-        ass = cap.to_ass(window, self.geo.width, self.geo.height, offset=t0) if window else ""
+        ass = cap.to_ass(window, self.geo.width, self.geo.height, offset=t0, look=self.look) if window else ""
         rel_spans = [(spans[i][0] - piece.a, spans[i][1] - piece.a) for i in piece.scenes]
         own = piece.scenes[0]
         # Layer times are scene times; the piece may start inside the scene (after a crossfade).
         shift = (bounds[own] - piece.a) / fps
         layers = visuals[own].layers
+        mark = self._mark(piece)
         key = content_key(
             "piece",
             ENCODER_VERSION,
@@ -174,6 +188,7 @@ class Editor:
             piece.frames,
             piece.transition,
             ass,
+            *([mark] if mark else []),
         )
         out = self.work.path("pieces", key, ".mp4")
         if out.exists():
@@ -200,6 +215,16 @@ class Editor:
                 f":offset={offset:.4f}[m]"
             )
             last = "m"
+        if mark and self.watermark is not None:
+            # Over the crossfade, not under it: the corner logo stays put while scenes change.
+            k = len(piece.scenes) + len(layers)
+            inputs += ["-i", str(self.watermark.image.relative_to(self.work.root))]
+            chain = f"[{k}:v]format=yuva420p,loop=loop={piece.frames - 1}:size=1:start=0,setpts=N/{fps}/TB"
+            at, fade = (piece.frames - piece.fade) / fps, max(piece.fade, 1) / fps
+            if mark[3] != mark[4]:
+                chain += f",fade=t={'in' if mark[4] else 'out'}:st={at:.4f}:d={fade:.4f}:alpha=1"
+            graph += [f"{chain}[wm]", f"[{last}][wm]overlay=x={mark[1]}:y={mark[2]}[w]"]
+            last = "w"
         tail = "format=yuv420p"
         if ass:
             sub = self.work.path("captions", key, ".ass")
@@ -211,6 +236,15 @@ class Editor:
             self._encode(inputs, graph, piece.frames, tmp.relative_to(self.work.root), on_frame)
         self.rendered += 1
         return out
+
+    def _mark(self, piece: Piece) -> tuple | None:
+        """(image, x, y, shown at the start, shown at the end) of the watermark in this piece."""
+        wm = self.watermark
+        if wm is None:
+            return None
+        own = piece.scenes[0] not in wm.hidden
+        nxt = piece.scenes[-1] not in wm.hidden
+        return (wm.image.name, wm.x, wm.y, own, nxt) if own or nxt else None
 
     def _encode(self, inputs: list[str], graph: list[str], frames: int, tmp: Path, on_frame) -> None:
         fps = self.fps
@@ -244,16 +278,23 @@ class Editor:
         show_captions: bool,
         out: Path,
         on_fraction,
+        *,
+        look: cap.CaptionLook | None = None,
+        face: Path | None = None,
+        watermark: Watermark | None = None,
     ) -> None:
-        """Write the final MP4 to `out`; `on_fraction(f)` reports encoding progress."""
+        """Write the final MP4 to `out`; `on_fraction(f)` reports encoding progress. A brand
+        gives the captions' `look` (its font file `face` goes to libass) and a `watermark`."""
+        self.look, self.watermark = look or cap.CaptionLook(), watermark
         fonts = self.work.root / "fonts"
         fonts.mkdir(exist_ok=True)
-        if not (fonts / font_path().name).exists():
-            shutil.copy(font_path(), fonts / font_path().name)
+        for source in (font_path(), face):
+            if source is not None and not (fonts / source.name).exists():
+                shutil.copy(source, fonts / source.name)
         pieces, spans = plan_pieces(board, self.fps)
         bounds = scene_bounds(board, self.fps)
         words = timeline_words(board, voices)
-        _, _, chars = cap.layout(self.geo.width, self.geo.height)
+        _, _, chars = cap.layout(self.geo.width, self.geo.height, self.look.scale)
         states = cap.captions(words, chars) if show_captions else []
         total = sum(p.frames for p in pieces)
         done = [0]

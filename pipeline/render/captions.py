@@ -12,6 +12,30 @@ PLAIN = "&H00FFFFFF&"
 
 
 @dataclass(frozen=True)
+class CaptionLook:
+    """How captions are drawn: font family (from the fonts folder), size, place, highlight."""
+
+    family: str = "DejaVu Sans"
+    scale: float = 1.0
+    position: str = "bottom"  # bottom, middle or top
+    highlight: str = HIGHLIGHT
+
+    @staticmethod
+    def ass_colour(hex_colour: str) -> str:
+        """'#RRGGBB' as ASS writes it: &H00BBGGRR&."""
+        r, g, b = hex_colour[1:3], hex_colour[3:5], hex_colour[5:7]
+        return f"&H00{b}{g}{r}&".upper()
+
+
+# ASS alignments (numpad layout): bottom centre, and top centre for captions at the top.
+ALIGNMENT = {"bottom": 2, "middle": 2, "top": 8}
+ROW = 1.3  # a caption line's height as a multiple of its font size
+# "Middle" captions sit a little below the centre, as short-video apps place them, which
+# leaves the scene's text the larger part of the frame above them.
+MIDDLE = 0.64
+
+
+@dataclass(frozen=True)
 class Caption:
     """One on-screen state: a page of words with word `current` highlighted, from start to end."""
 
@@ -63,17 +87,41 @@ def _ts(t: float) -> str:
     return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
 
 
-def layout(width: int, height: int) -> tuple[int, int, int]:
+def layout(width: int, height: int, scale: float = 1.0) -> tuple[int, int, int]:
     """(font size, bottom margin, characters per line) for the frame."""
-    size = round(height * 0.06) if width > height else round(width * 0.066)
+    size = round((height * 0.06 if width > height else width * 0.066) * scale)
     margin = round(height * (0.07 if width >= height else 0.16))
     chars = max(10, int(width * 0.86 / (size * 0.62)))
     return size, margin, chars
 
 
-def to_ass(states: list[Caption], width: int, height: int, offset: float = 0.0) -> str:
+def top_margin(width: int, height: int) -> int:
+    """Space above captions placed at the top (clear of a phone's status bar in portrait)."""
+    return round(height * (0.07 if width >= height else 0.1))
+
+
+def band(width: int, height: int, look: CaptionLook = CaptionLook()) -> tuple[int, int]:
+    """(top, bottom) rows a two-line caption page may cover, wherever the look puts it."""
+    size, margin, _ = layout(width, height, look.scale)
+    tall = round(2 * size * ROW)
+    if look.position == "top":
+        top = top_margin(width, height)
+        return top, top + tall
+    if look.position == "middle":
+        bottom = round(height * MIDDLE) + tall // 2
+        return bottom - tall, bottom
+    return height - margin - tall, height - margin
+
+
+def to_ass(
+    states: list[Caption], width: int, height: int, offset: float = 0.0, look: CaptionLook = CaptionLook()
+) -> str:
     """An ASS document for `states`, times shifted by -offset (a piece starting at `offset`)."""
-    size, margin, _ = layout(width, height)
+    size, margin, _ = layout(width, height, look.scale)
+    if look.position == "top":
+        margin = top_margin(width, height)
+    elif look.position == "middle":
+        margin = height - band(width, height, look)[1]
     side = round(width * 0.06)
     outline = max(2, round(size * 0.09))
     head = (
@@ -82,8 +130,9 @@ def to_ass(states: list[Caption], width: int, height: int, offset: float = 0.0) 
         "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, "
         "OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, "
         "Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
-        f"Style: Caption,DejaVu Sans,{size},&H00FFFFFF,&H00FFFFFF,&H00101010,&H99000000,-1,0,0,0,"
-        f"100,100,0,0,1,{outline},{max(1, outline // 2)},2,{side},{side},{margin},1\n\n"
+        f"Style: Caption,{look.family},{size},&H00FFFFFF,&H00FFFFFF,&H00101010,&H99000000,-1,0,0,0,"
+        f"100,100,0,0,1,{outline},{max(1, outline // 2)},{ALIGNMENT.get(look.position, 2)},"
+        f"{side},{side},{margin},1\n\n"
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
     lines = []
@@ -91,8 +140,9 @@ def to_ass(states: list[Caption], width: int, height: int, offset: float = 0.0) 
         start, end = c.start - offset, c.end - offset
         if end <= 0:
             continue
+        lit = look.highlight
         text = " ".join(
-            f"{{\\c{HIGHLIGHT}}}{w}{{\\c{PLAIN}}}" if i == c.current else w for i, w in enumerate(c.words)
+            f"{{\\c{lit}}}{w}{{\\c{PLAIN}}}" if i == c.current else w for i, w in enumerate(c.words)
         )
         lines.append(f"Dialogue: 0,{_ts(max(0.0, start))},{_ts(end)},Caption,,0,0,0,,{text}")
     return head + "\n".join(lines) + "\n"

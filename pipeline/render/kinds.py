@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 
 from pipeline.briefing import Style
 from pipeline.models import ScenePlan, WordTiming
+from pipeline.render.branding import Branding, logo_layer_image
 from pipeline.render.contrast import BLACK, Legible, legible
 from pipeline.render.layout import LINE, Block, layout_scene, safe_area
 from pipeline.render.procedural import palette_colors
@@ -86,6 +87,7 @@ class Look:
     style: Style
     art: Image.Image  # the background at canvas size (it pans under the text)
     words: tuple[WordTiming, ...] = ()  # narration words, seconds from the scene's start
+    branding: Branding = field(default_factory=Branding)  # a brand kit's colours, font and logo
 
     def behind(self, block: Block):
         """The background pixels that pass under `block` at any point of the pan."""
@@ -126,7 +128,7 @@ def _draw(
         d.rounded_rectangle(
             [0, 0, w - 1, h - 1], radius=block.pad, fill=(*ink.scrim, round(255 * ink.scrim_alpha))
         )
-    fnt = font(block.size)
+    fnt = font(block.size, block.face)
     lines = text or block.lines
     if bullet is not None:
         r = max(2, block.size // 5)
@@ -254,13 +256,14 @@ def cue(words: tuple[WordTiming, ...], text: str, after: int = 0) -> tuple[float
 
 
 def _palette(plan: ScenePlan, look: Look):
-    _c0, _c1, accent, accent2, text = palette_colors(plan.palette, look.style)
+    colours = look.branding.palette(plan.palette, look.style) or palette_colors(plan.palette, look.style)
+    _c0, _c1, accent, accent2, text = colours
     return accent, accent2, text
 
 
 def _blocks(plan: ScenePlan, look: Look) -> dict[str, list[Block]]:
     out: dict[str, list[Block]] = {}
-    for block in layout_scene(plan, look.geo.width, look.geo.height):
+    for block in layout_scene(plan, look.geo.width, look.geo.height, look.branding.room(look.geo)):
         out.setdefault(block.role, []).append(block)
     return out
 
@@ -279,8 +282,21 @@ def _simple(plan: ScenePlan, look: Look, roles: list[str], accent_role: str = ""
     return layers
 
 
+def _logo(plan: ScenePlan, look: Look) -> list[Layer]:
+    """The brand's logo where the layout put it (title and closing scenes), fading in first."""
+    logo = look.branding.logo
+    layers = []
+    for block in _blocks(plan, look).get("logo", []) if logo is not None else []:
+        pad = block.indent // 4 * 2  # half the clear margin (even): room for a plate, if needed
+        b = block.box
+        img = logo_layer_image(logo, (b.w, b.h), look.behind(block), pad)
+        dy = round(look.geo.height * 0.02) // 2 * 2
+        layers.append(Layer("logo", _stacked([img]), b.x - pad, b.y - pad, ENTER, ENTRANCE, dy=dy))
+    return layers
+
+
 def render_title(plan: ScenePlan, look: Look) -> list[Layer]:
-    return _simple(plan, look, ["title", "subtitle"], accent_role="subtitle")
+    return _logo(plan, look) + _simple(plan, look, ["title", "subtitle"], accent_role="subtitle")
 
 
 def render_statement(plan: ScenePlan, look: Look) -> list[Layer]:
@@ -299,7 +315,7 @@ def render_quote(plan: ScenePlan, look: Look) -> list[Layer]:
 
 
 def render_closing(plan: ScenePlan, look: Look) -> list[Layer]:
-    return _simple(plan, look, ["cta", "link"], accent_role="link")
+    return _logo(plan, look) + _simple(plan, look, ["cta", "link"], accent_role="link")
 
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")

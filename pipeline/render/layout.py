@@ -8,7 +8,8 @@ above the captions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from pipeline.models import ScenePlan
 from pipeline.render import captions as cap
@@ -54,13 +55,32 @@ class Block:
     box: Rect
     align: str = "center"
     indent: int = 0  # room at the box's left for a bullet (list items)
+    face: Path | None = None  # the font file; None is the bundled one
 
     @property
     def pad(self) -> int:
         return round(self.size * PAD)
 
     def line_width(self, line: str) -> int:
-        return round(font(self.size).getlength(line))
+        return round(font(self.size, self.face).getlength(line))
+
+
+@dataclass(frozen=True)
+class Room:
+    """What else shares the frame with a scene's text (a brand's choices; the default is none).
+
+    `captions` is the caption look (where the band goes), `corner` the height of a corner
+    watermark kept clear at the top (or the bottom, when captions are at the top), and
+    `logo` the (width, height) of a logo that title and closing scenes show above their text.
+    """
+
+    face: Path | None = None
+    captions: cap.CaptionLook = field(default_factory=cap.CaptionLook)
+    corner: int = 0
+    logo: tuple[int, int] | None = None
+
+    def corner_at_top(self) -> bool:
+        return self.captions.position != "top"
 
 
 @dataclass(frozen=True)
@@ -81,31 +101,44 @@ def safe_area(width: int, height: int) -> Rect:
     return Rect(mx, my, width - 2 * mx, height - 2 * my)
 
 
-def content_area(width: int, height: int) -> Rect:
-    """The title-safe area less the band the two caption lines use."""
+def content_area(width: int, height: int, room: Room | None = None, corner: bool = False) -> Rect:
+    """The title-safe area less the band the two caption lines use (above the captions, or
+    below them when they are at the top), less a corner watermark's row when `corner`."""
+    room = room or Room()
     safe = safe_area(width, height)
-    size, margin, _ = cap.layout(width, height)
-    captions_top = height - margin - round(2 * size * 1.3) - round(height * 0.02)
-    return Rect(safe.x, safe.y, safe.w, min(safe.bottom, captions_top) - safe.y)
+    top, bottom = cap.band(width, height, room.captions)
+    gap = round(height * 0.02)
+    if room.captions.position == "top":
+        y0, y1 = max(safe.y, bottom + gap), safe.bottom
+    else:
+        y0, y1 = safe.y, min(safe.bottom, top - gap)
+    if corner and room.corner:
+        if room.corner_at_top():
+            y0 = max(y0, safe.y + room.corner + gap)
+        else:
+            y1 = min(y1, safe.bottom - room.corner - gap)
+    return Rect(safe.x, y0, safe.w, max(0, y1 - y0))
 
 
-def _ellipsize(line: str, size: int, max_w: int) -> str:
-    fnt = font(size)
+def _ellipsize(line: str, size: int, max_w: int, face: Path | None = None) -> str:
+    fnt = font(size, face)
     line = line.rstrip(" ,;:.")
     while line and fnt.getlength(line + "…") > max_w:
         line = line[:-1].rstrip()
     return line + "…"
 
 
-def _fit(spec: Spec, size: int, max_w: int, max_lines: int) -> tuple[int, list[str]]:
+def _fit(
+    spec: Spec, size: int, max_w: int, max_lines: int, face: Path | None = None
+) -> tuple[int, list[str]]:
     """(size, lines): the largest size <= `size` at which the text wraps into max_lines."""
     while True:
         room = max_w - round(size * spec.indent)
-        lines = wrap(spec.text, font(size), max(1, room))
+        lines = wrap(spec.text, font(size, face), max(1, room))
         if len(lines) <= max_lines:
             return size, lines
         if size <= MIN_SIZE:
-            return size, [*lines[: max_lines - 1], _ellipsize(lines[max_lines - 1], size, room)]
+            return size, [*lines[: max_lines - 1], _ellipsize(lines[max_lines - 1], size, room, face)]
         size = max(MIN_SIZE, int(size * 0.92))
 
 
@@ -125,7 +158,12 @@ def _even(v: int, size: int, lo: int, hi: int) -> int:
 
 
 def stack(
-    specs: list[Spec], area: Rect, short: int, align: str = "center", valign: str = "center"
+    specs: list[Spec],
+    area: Rect,
+    short: int,
+    align: str = "center",
+    valign: str = "center",
+    face: Path | None = None,
 ) -> list[Block]:
     """Fit blocks one under another inside `area`, shrinking them together until they fit."""
     specs = [s for s in specs if s.text.strip()]
@@ -136,7 +174,7 @@ def stack(
         for spec, limit in zip(specs, limits, strict=True):
             max_w = round(area.w * spec.width) - 2 * round(spec.size * short * scale * PAD)
             start = max(MIN_SIZE, round(spec.size * short * scale))
-            fitted.append(_fit(spec, start, max(1, max_w), limit))
+            fitted.append(_fit(spec, start, max(1, max_w), limit, face))
         gaps = [
             round(spec.gap * size) // 2 * 2 if i else 0
             for i, (spec, (size, _)) in enumerate(zip(specs, fitted, strict=True))
@@ -160,12 +198,12 @@ def stack(
         y += gap
         pad = round(size * PAD)
         indent = round(size * spec.indent)
-        text_w = max((round(font(size).getlength(line)) for line in lines), default=0) + indent
+        text_w = max((round(font(size, face).getlength(line)) for line in lines), default=0) + indent
         w = min(area.w, text_w + 2 * pad)
         h = _height(size, len(lines))
         x = area.x if align == "left" else area.x + (area.w - w) // 2
         x = _even(x, w, area.x, area.right)
-        blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent))
+        blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent, face))
         y += h
     return blocks
 
@@ -174,34 +212,67 @@ def _landscape(width: int, height: int) -> bool:
     return width > height
 
 
-def layout_scene(plan: ScenePlan, width: int, height: int) -> list[Block]:
-    """The text blocks of one scene, by kind, in frame pixels."""
-    area = content_area(width, height)
-    short = min(width, height)
+LOGO_HEIGHT = 0.2  # a title or closing logo's largest height, as a fraction of the short side
+LOGO_WIDTH = 0.5  # and its largest width, as a fraction of the content area's
+LOGO_MARGIN = 0.25  # clear space kept around it, as a fraction of its height
+
+
+def logo_size(logo: tuple[int, int], area: Rect, short: int) -> tuple[int, int]:
+    """The logo's (width, height) on screen: its aspect kept, at most twice its own size, even."""
+    w, h = logo
+    # At most a third of the area's height, so a short area (captions in the middle) keeps room for text.
+    f = min(LOGO_HEIGHT * short / h, area.h * 0.3 / h, LOGO_WIDTH * area.w / w, 2.0)
+    return max(2, round(w * f) // 2 * 2), max(2, round(h * f) // 2 * 2)
+
+
+def _with_logo(blocks_in, area: Rect, short: int, logo: tuple[int, int]) -> list[Block]:
+    """A logo block above the text, its clear margin kept, the whole group centred in `area`."""
+    lw, lh = logo_size(logo, area, short)
+    margin = max(4, round(lh * LOGO_MARGIN)) // 2 * 2
+    below = Rect(area.x, area.y + lh + 2 * margin, area.w, max(0, area.h - lh - 2 * margin))
+    blocks = blocks_in(below, "top")
+    text_h = blocks[-1].box.bottom - below.y if blocks else 0
+    shift = max(0, (area.h - (lh + 2 * margin + text_h)) // 2) // 2 * 2
+    box = Rect(area.x + (area.w - lw) // 2 // 2 * 2, area.y + margin + shift, lw, lh)
+    logo_block = Block("logo", (), lh, box, indent=margin)
+    return [logo_block, *(replace(b, box=replace(b.box, y=b.box.y + shift)) for b in blocks)]
+
+
+def layout_scene(plan: ScenePlan, width: int, height: int, room: Room | None = None) -> list[Block]:
+    """The text blocks of one scene, by kind, in frame pixels (with a brand's `room`: its font,
+    its caption band, a watermark's corner, and a "logo" block on title and closing scenes)."""
+    room = room or Room()
     kind = plan.kind
-    if kind == "title":
-        specs = [Spec("title", plan.headline, 0.13, 3), Spec("subtitle", plan.subtitle, 0.05, 2, 0.9, 0.5)]
-        return stack(specs, area, short)
+    framed = kind in ("title", "closing")
+    area = content_area(width, height, room, corner=not framed)
+    short = min(width, height)
+    face = room.face
+    if framed and room.logo is not None:
+        plain = replace(room, logo=None)
+
+        def text(sub: Rect, valign: str) -> list[Block]:
+            return _framed_text(plan, sub, short, plain, valign)
+
+        return _with_logo(text, area, short, room.logo)
+    if framed:
+        return _framed_text(plan, area, short, room)
     if kind == "stat":
         figure = f"{plan.figure} {plan.unit}".strip() or plan.headline
         specs = [
             Spec("figure", figure, 0.26 if width > height else 0.34, 1),
             Spec("label", plan.label or plan.headline, 0.06, 2, 0.9, 0.2),
         ]
-        return stack(specs, area, short)
+        return stack(specs, area, short, face=face)
     if kind == "list":
         specs = [Spec("heading", plan.headline, 0.05, 2, 1.0)]
         specs += [Spec("item", item, 0.066, 2, 1.0, 0.35, 1.1) for item in plan.items[:4]]
-        return stack(specs, area, short, align="left")
+        return stack(specs, area, short, align="left", face=face)
     if kind == "quote":
         specs = [
             Spec("quote", f"“{plan.quote.strip(chr(34) + '“”')}”", 0.085, 5),
             Spec("attribution", f"— {plan.attribution}" if plan.attribution else "", 0.045, 1, 0.9, 0.5),
         ]
-        return stack(specs, area, short)
-    if kind == "closing":
-        specs = [Spec("cta", plan.headline, 0.095, 3), Spec("link", plan.link, 0.055, 2, 0.9, 0.6)]
-        return stack(specs, area, short)
+        return stack(specs, area, short, face=face)
     size = 0.11 if _landscape(width, height) else 0.095
     left = plan.layout == "left"
     blocks = stack(
@@ -210,8 +281,18 @@ def layout_scene(plan: ScenePlan, width: int, height: int) -> list[Block]:
         short,
         align="left" if left else "center",
         valign="top" if plan.layout == "top" else "center",
+        face=face,
     )
     if left:  # the accent bar sits at the box's left edge, inside the safe area
         bar = max(4, short // 70)
         blocks = [replace(b, box=Rect(b.box.x + 2 * bar, b.box.y, b.box.w, b.box.h)) for b in blocks]
     return blocks
+
+
+def _framed_text(plan: ScenePlan, area: Rect, short: int, room: Room, valign: str = "center") -> list[Block]:
+    """The title scene's title and subtitle, or the closing's call to action and link."""
+    if plan.kind == "title":
+        specs = [Spec("title", plan.headline, 0.13, 3), Spec("subtitle", plan.subtitle, 0.05, 2, 0.9, 0.5)]
+    else:
+        specs = [Spec("cta", plan.headline, 0.095, 3), Spec("link", plan.link, 0.055, 2, 0.9, 0.6)]
+    return stack(specs, area, short, valign=valign, face=room.face)

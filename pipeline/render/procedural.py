@@ -148,10 +148,17 @@ def _shapes(style: Style, w: int, h: int, rng: np.random.Generator, acc: RGB, ac
     return layer
 
 
-def draw_art(style: Style, palette: str, seed: str, size: tuple[int, int]) -> Image.Image:
-    """An RGB background for one scene, the same for the same (style, palette, seed, size)."""
+def draw_art(
+    style: Style,
+    palette: str,
+    seed: str,
+    size: tuple[int, int],
+    colours: tuple[RGB, RGB, RGB, RGB, RGB] | None = None,
+) -> Image.Image:
+    """An RGB background for one scene, the same for the same (style, palette, seed, size);
+    `colours` (a brand's palette) replace the named palette's."""
     w, h = size
-    c0, c1, acc, acc2, _text = palette_colors(palette, style)
+    c0, c1, acc, acc2, _text = colours or palette_colors(palette, style)
     rng = _rng(f"{style}:{palette}:{seed}")
     base = _gradient(w, h, c0, c1, rng.uniform(0, math.pi), radial=style is Style.CINEMATIC)
     img = Image.fromarray(base.astype(np.uint8)).convert("RGBA")

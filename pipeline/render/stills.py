@@ -17,8 +17,9 @@ def font_path() -> Path:
 
 
 @cache
-def font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(font_path()), size)
+def font(size: int, face: Path | None = None) -> ImageFont.FreeTypeFont:
+    """The bundled font at `size`, or the TTF/OTF `face` (a brand's font)."""
+    return ImageFont.truetype(str(face or font_path()), size)
 
 
 @dataclass(frozen=True)

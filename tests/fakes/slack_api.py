@@ -50,6 +50,9 @@ class SlackEmulator:
     answers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     groups: dict[str, list[str]] = field(default_factory=dict)
     uploads: dict[str, bytes] = field(default_factory=dict)
+    # Files people uploaded (a modal's file input): id -> (name, bytes), and who downloaded them.
+    shared: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    downloads: list[tuple[str, str]] = field(default_factory=list)
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     refused: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     url: str = ""
@@ -63,6 +66,7 @@ class SlackEmulator:
         app.router.add_post("/api/{method}", self.api)
         app.router.add_get("/api/{method}", self.api)  # some methods are read with GET
         app.router.add_post("/upload/{file_id}", self.upload)
+        app.router.add_get("/files-pri/{team_file}/download/{name}", self.download)
         app.router.add_get("/socket", self.socket)
         return app
 
@@ -164,8 +168,36 @@ class SlackEmulator:
     def m_usergroups_users_list(self, p: dict) -> dict:
         return {"users": self.groups.get(p.get("usergroup", ""), [])}
 
+    def share(self, name: str, data: bytes) -> str:
+        """A file a person uploaded (as through a modal's file input); its id."""
+        file_id = f"FU{next(self._ts):08d}"
+        self.shared[file_id] = (name, data)
+        return file_id
+
     def m_files_info(self, p: dict) -> dict:
-        return {"file": {"id": p.get("file"), "size": len(self.uploads.get(p.get("file", ""), b""))}}
+        file_id = p.get("file", "")
+        if file_id in self.shared:
+            name, data = self.shared[file_id]
+            base = f"{self.url}/files-pri/T1-{file_id}"
+            return {
+                "file": {
+                    "id": file_id,
+                    "name": name,
+                    "size": len(data),
+                    "url_private": f"{base}/{name}",
+                    "url_private_download": f"{base}/download/{name}",
+                }
+            }
+        return {"file": {"id": file_id, "size": len(self.uploads.get(file_id, b""))}}
+
+    async def download(self, request: web.Request) -> web.Response:
+        """A private file's bytes for a bot token; like Slack, a login page (HTML, 200) without one."""
+        file_id = request.match_info["team_file"].removeprefix("T1-")
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer xoxb-") or "wrong" in auth or file_id not in self.shared:
+            return web.Response(text="<html><body>Sign in to Slack</body></html>", content_type="text/html")
+        self.downloads.append((file_id, auth))
+        return web.Response(body=self.shared[file_id][1], content_type="application/octet-stream")
 
     def m_apps_connections_open(self, p: dict) -> dict:
         return {"url": "ws" + self.url.removeprefix("http") + "/socket"}

@@ -1,0 +1,116 @@
+"""`/video brand`: view and set the workspace's brand kit in a modal.
+
+The logo comes through the modal's file input: Slack gives file ids, read with files.info and
+downloaded from `url_private_download` with the bot token. Only OMA_ADMINS (everyone when
+none are set) may change the kit; anything wrong comes back as a field error in the modal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from loguru import logger
+from redis.exceptions import RedisError
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.brands import BrandStore
+from bot.settings import Settings
+from bot.slack import REDIS_DOWN, Deps
+from bot.slack.brand_ui import BRAND_MODAL, ERROR_BLOCKS, brand_modal, read_brand
+from bot.slack.calls import SLACK_FAILURES, describe
+from pipeline.brand import LOGO_MAX_BYTES, BrandError, inspect_logo, parse_brand
+
+DOWNLOAD_TIMEOUT = 2.0  # seconds: the modal's answer is due within Slack's 3
+
+
+def may_change(settings: Settings, user: str) -> bool:
+    return not settings.admins or user in settings.admins
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    app.view(BRAND_MODAL)(on_brand_saved(deps))
+
+
+async def open_brand(deps: Deps, command: dict[str, Any], client: AsyncWebClient) -> None:
+    """Open the kit's modal for the command's workspace (already acknowledged)."""
+    team = str(command.get("team_id") or "")
+    kit = await BrandStore(deps.core.store.redis).get(team)
+    view = brand_modal(kit, may_change(deps.settings, command["user_id"]))
+    await client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+class FileProblem(Exception):
+    """The uploaded logo could not be fetched or is not acceptable; the message says why."""
+
+
+async def fetch_file(client: AsyncWebClient, file_id: str) -> tuple[str, bytes]:
+    """(name, bytes) of an uploaded file, through files.info and its private download URL."""
+    try:
+        info = (await client.files_info(file=file_id)).get("file") or {}
+    except SLACK_FAILURES as exc:
+        raise FileProblem(f"Slack did not give the file ({describe(exc)}); try again") from exc
+    size = int(info.get("size") or 0)
+    if size > LOGO_MAX_BYTES:
+        raise FileProblem(f"the logo is {size / 1e6:.1f} MB; at most 5 MB")
+    url = info.get("url_private_download") or info.get("url_private")
+    if not url:
+        raise FileProblem("Slack gave no download link for the file; upload it again")
+    headers = {"Authorization": f"Bearer {client.token}"}
+    try:
+        timeout = aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url, headers=headers) as resp,
+        ):
+            if resp.status != 200:
+                raise FileProblem(f"the download failed (HTTP {resp.status}); try again")
+            data = await resp.content.read(LOGO_MAX_BYTES + 1)
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        raise FileProblem("the download from Slack did not finish; try again") from exc
+    if len(data) > LOGO_MAX_BYTES:
+        raise FileProblem("the logo is over 5 MB")
+    return str(info.get("name") or ""), data
+
+
+def _errors(exc: BrandError) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for field, message in exc.errors.items():
+        out.setdefault(ERROR_BLOCKS.get(field, "name"), message[:150])
+    return out
+
+
+def on_brand_saved(deps: Deps):
+    async def handle(ack, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+        user = body["user"]["id"]
+        team = (body.get("team") or {}).get("id", "") if isinstance(body.get("team"), dict) else ""
+        if not may_change(deps.settings, user):
+            await ack(response_action="errors", errors={"name": "Only OMA admins can change the brand kit."})
+            return
+        fields, file_ids, drop_logo, errors = read_brand(view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        try:
+            parse_brand(fields)
+        except BrandError as exc:
+            await ack(response_action="errors", errors=_errors(exc))
+            return
+        logo = None
+        if file_ids:
+            try:
+                logo = await fetch_file(client, file_ids[0])
+                inspect_logo(logo[1])
+            except (FileProblem, ValueError) as exc:
+                await ack(response_action="errors", errors={"logo": str(exc)[:150]})
+                return
+        try:
+            await BrandStore(deps.core.store.redis).save(team, fields, user, logo, drop_logo)
+        except RedisError:
+            await ack(response_action="errors", errors={"name": REDIS_DOWN[:150]})
+            return
+        await ack()
+        logger.info("brand kit of {} set by {}", team, user)
+
+    return handle
