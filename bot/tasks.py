@@ -96,9 +96,6 @@ class Task(BaseModel):
     # Slack tasks: render with the workspace's brand kit; captions' place ("" is the kit's, or "off").
     brand: bool = False
     captions: str = ""
-    # Slack tasks: render with the workspace's brand kit; captions' place ("" is the kit's, or "off").
-    brand: bool = False
-    captions: str = ""
 
 
 class TaskSummary(BaseModel):
