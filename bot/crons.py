@@ -16,7 +16,7 @@ async def expire_drafts(ctx: dict[str, Any]) -> int:
     expired = await service.expire_idle_drafts(settings.draft_ttl_hours)
     for task in expired:
         remove(settings.work_dir / task.id)
-        await ctx["notifier"](task).on_finished(task, settings.draft_ttl_hours)
+        await ctx["notifier"](task).on_status(task, settings.draft_ttl_hours)
     return len(expired)
 
 

@@ -248,6 +248,8 @@ class Run:
         moved = await self.service.move(
             self.task.id, Status.AWAITING_REVIEW, phase="storyboard", percent=30, **posted
         )
+        if moved is not None:
+            await self.notifier.on_status(moved)
         self.task = moved or self.task
 
     async def deliver(self, result: RenderResult, took: float) -> str:
@@ -273,7 +275,7 @@ class Run:
         task = await self.service.move(task.id, Status.DELIVERED, finished=time.time(), percent=100) or task
         # The video is delivered and the draft in Redis: a later revision can rebuild the rest.
         remove(self.work)
-        await self.notifier.on_finished(task)
+        await self.notifier.on_status(task)
         logger.info("delivered")
         return "delivered"
 
@@ -287,7 +289,7 @@ class Run:
             error=failure.error,
             retryable=failure.retryable,
         )
-        await self.notifier.on_finished(task or self.task)
+        await self.notifier.on_status(task or self.task)
         return failure.status.value
 
     async def refund_try(self) -> None:

@@ -50,8 +50,9 @@ class Notifier(Protocol):
         """The finished video (and its caption files, which are cosmetic). Raises DeliveryError."""
         ...
 
-    async def on_finished(self, task: Task, hours: float | None = None) -> None:
-        """Delivered, failed (with why and Retry), cancelled or expired. Cosmetic."""
+    async def on_status(self, task: Task, hours: float | None = None) -> None:
+        """The task now waits for review, or is delivered, failed (with why and Retry),
+        cancelled or expired (after `hours`). Called once the record says so. Cosmetic."""
         ...
 
 
@@ -79,5 +80,5 @@ class Silent:
     async def on_video(self, task: Task, video: Path, captions: list[Path]) -> Fields:
         return {}
 
-    async def on_finished(self, task: Task, hours: float | None = None) -> None:
+    async def on_status(self, task: Task, hours: float | None = None) -> None:
         return None

@@ -122,7 +122,7 @@ class TaskService:
             failed = await self.move(
                 task.id, S.FAILED, error=str(exc), retryable=True, finished=time.time(), attempts=attempt
             )
-            await self.notifier(task).on_finished(failed or task)
+            await self.notifier(task).on_status(failed or task)
             return failed
         task = await self.store.update(task.id, **opened) or task
         if task.root_ts:

@@ -29,13 +29,14 @@ from bot.tasks import Status, Task, TaskStore, WebhookAttempt
 from pipeline import Draft
 
 MAX_ATTEMPTS_KEPT = 50
+NEEDS_REVIEW = "video.needs_review"
 EVENTS = {
+    Status.AWAITING_REVIEW: NEEDS_REVIEW,
     Status.DELIVERED: "video.delivered",
     Status.FAILED: "video.failed",
     Status.CANCELLED: "video.cancelled",
     Status.EXPIRED: "video.expired",
 }
-NEEDS_REVIEW = "video.needs_review"
 
 
 class UnsafeTarget(ValueError):
@@ -98,7 +99,6 @@ class WebhookNotifier:
     ) -> None:
         self.store, self.secret_of = store, secret_of
         self.allow_private, self.timeout, self.retry_seconds = allow_private, timeout, retry_seconds
-        self._pending: set[asyncio.Task] = set()
 
     def opened(self, task: Task) -> bool:
         return True
@@ -116,31 +116,16 @@ class WebhookNotifier:
         return None
 
     async def on_draft(self, task: Task, draft: Draft, previous: Draft | None) -> Fields:
-        # The job marks the task awaiting review right after this hook returns: a receiver that
-        # approves at once must find it so, so the event goes out once the status is there.
-        sending = asyncio.create_task(self._when_reviewable(task.id, draft.revision))
-        self._pending.add(sending)
-        sending.add_done_callback(self._pending.discard)
-        return {}
-
-    async def _when_reviewable(self, task_id: str, revision: int, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            task = await self.store.get(task_id)
-            if task is None or task.status not in (Status.DRAFTING, Status.AWAITING_REVIEW):
-                return  # gone, cancelled or failed meanwhile: on_finished tells
-            if task.status is Status.AWAITING_REVIEW:
-                await self.send(task, NEEDS_REVIEW, {"revision": revision})
-                return
-            await asyncio.sleep(0.05)
+        return {}  # `needs_review` goes out from on_status, once the record says so
 
     async def on_video(self, task: Task, video: Path, captions: list[Path] | None = None) -> Fields:
         return {}
 
-    async def on_finished(self, task: Task, hours: float | None = None) -> None:
+    async def on_status(self, task: Task, hours: float | None = None) -> None:
         event = EVENTS.get(task.status)
         if event is not None:
-            await self.send(task, event, {})
+            extra = {"revision": task.revision} if task.status is Status.AWAITING_REVIEW else {}
+            await self.send(task, event, extra)
 
     async def send(self, task: Task, event: str, extra: dict[str, Any]) -> bool:
         """Post one event until it is taken (2xx) or the time is up; True when taken."""

@@ -80,9 +80,9 @@ class Fanout:
         await self._tell("on_video", task, video, *rest)
         return fields
 
-    async def on_finished(self, task: Task, hours: float | None = None) -> None:
-        await self.main.on_finished(task, hours)
-        await self._tell("on_finished", task, hours)
+    async def on_status(self, task: Task, hours: float | None = None) -> None:
+        await self.main.on_status(task, hours)
+        await self._tell("on_status", task, hours)
 
 
 def build_core(settings: Settings, redis: ArqRedis, slack: AsyncWebClient) -> Core:

@@ -134,8 +134,10 @@ class Recorder:
         await self._close_phase(task.id)
         return {}
 
-    async def on_finished(self, task: Task, hours: float | None = None) -> None:
+    async def on_status(self, task: Task, hours: float | None = None) -> None:
         await self._close_phase(task.id)
+        if task.status is Status.AWAITING_REVIEW:
+            return
         await self.redis.delete(f"{ETA_KEY}:{task.id}")
         if task.status is Status.DELIVERED:
             if task.generation_seconds:

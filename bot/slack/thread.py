@@ -96,7 +96,9 @@ class SlackThread:
         await self._note(task, "Want something changed?", [ui.revise_button(task)])
         return {"file_id": file_id}
 
-    async def on_finished(self, task: Task, hours: float | None = None) -> None:
+    async def on_status(self, task: Task, hours: float | None = None) -> None:
+        if task.status is Status.AWAITING_REVIEW:
+            return  # the draft's own message (on_draft) says so
         if task.status is Status.DELIVERED:
             await self._show(task, ui.progress_text("upload", 100, None))
         elif task.status is Status.EXPIRED:
