@@ -267,6 +267,7 @@ class Run:
                     size_bytes=result.size_bytes,
                     cost_usd=result.cost_usd,
                     generation_seconds=round(took, 1),
+                    render_notes=result.notes,
                 )
                 or task
             )

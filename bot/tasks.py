@@ -79,6 +79,8 @@ class Task(BaseModel):
     size_bytes: int | None = None
     cost_usd: float = 0.0
     generation_seconds: float | None = None
+    # One line each: a voice or image service that failed mid-render and the offline stand-in.
+    render_notes: list[str] = Field(default_factory=list)
     request_id: str = ""
     revision: int = 0
     review_ts: str | None = None

@@ -225,7 +225,7 @@ def delivered_text(task: Task) -> str:
     return (
         f":white_check_mark: *{title}* is ready: {task.duration or 0:.0f} s, {size:.1f} MB, "
         f"made in {task.generation_seconds or 0:.0f} s, cost ${task.cost_usd:.2f}."
-    )
+    ) + "".join(f"\n:information_source: {esc(note)}" for note in task.render_notes)
 
 
 def failure_blocks(task: Task) -> tuple[str, Blocks]:

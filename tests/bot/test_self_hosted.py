@@ -54,3 +54,22 @@ async def test_a_voice_forced_onto_a_chat_only_server_fails_the_task_with_the_se
     said = [p for p in slack.called("chat.postMessage") if "did not get finished" in p["text"]]
     assert len(said) == 1 and "OMA_VOICE_BACKEND=piper" in said[0]["text"]
     assert said[0]["thread_ts"] == task.root_ts
+
+
+@pytest.mark.slow
+async def test_a_speech_server_failing_mid_task_still_delivers_and_the_delivery_says_so(
+    web_client: SignedClient, slack, redis, settings
+) -> None:
+    model = FakeOpenAI(down={"speech"})
+    model.chat_replies.extend([script_reply(N), board_reply(N)])
+    with ThreadedServer(model.app()) as server:
+        url = server.url + "/v1"
+        spoken = settings.model_copy(update={"openai_base_url": url, "tts_base_url": url})
+        await web_client.interactive(submission(view_id="VFALL"))
+        await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+        await run_jobs(spoken)
+    task = await TaskStore(redis).get("vfall")
+    assert task is not None and task.status is Status.DELIVERED, task and task.error
+    assert model.count("speech") >= 1 and len(task.render_notes) == 1
+    upload = slack.called("files.completeUploadExternal")[-1]
+    assert "so the offline voice (Piper) read this video" in str(upload)

@@ -67,7 +67,12 @@ class FakeOpenAI:
     def _fault(self, kind: str) -> web.Response | None:
         answered = sum(k == kind for k, _ in self.requests) - 1  # this request is already recorded
         if kind in self.down or answered >= self.fail_after.get(kind, answered + 1):
-            return web.json_response(error_body("The server is overloaded", "server_error"), status=500)
+            # retry-after-ms keeps the client's back-off (seconds otherwise) short in tests.
+            return web.json_response(
+                error_body("The server is overloaded", "server_error"),
+                status=500,
+                headers={"retry-after-ms": "10"},
+            )
         if self.faults:
             f = self.faults.popleft()
             return web.json_response(f.body, status=f.status, headers=f.headers)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from pipeline import AgentError, Briefing, PipelineConfig, make_draft, render
+from pipeline import AgentError, Briefing, PipelineConfig, make_draft
 from pipeline.agents.art_director import FallbackArt, OpenAIImages, ProceduralArt, draw_scenes, scene_art
 from pipeline.agents.narrator import FallbackVoice, OpenAIVoiceEngine, PiperVoiceEngine, narrate
 from pipeline.agents.scriptwriter import scene_count
@@ -242,22 +242,6 @@ def test_an_image_server_without_images_fails_on_first_use_with_no_retry(tmp_pat
     assert fake.hits.count("/v1/images/generations") == 1
     assert not info.value.retryable and "set OMA_ART_BACKEND=procedural" in info.value.user_message
     assert f"answered {status} to /images/generations" in info.value.user_message
-
-
-@pytest.mark.slow
-def test_a_render_whose_services_fail_is_still_made_and_says_so(tmp_path: Path) -> None:
-    with model_server(down={"speech", "images"}) as (fake, url):
-        fake.chat_replies.extend([script_reply(N), board_reply(N)])
-        config = PipelineConfig(
-            work_dir=tmp_path / "w", height=240, openai_base_url=url, openai_max_retries=0,
-            voice_backend="openai", art_backend="openai",
-        )  # fmt: skip
-        result = render(make_draft(BRIEFING, config), config, out=tmp_path / "o.mp4")
-    assert abs(probe(result.path).duration - 15) <= 0.1
-    assert [n.split(" (")[0] for n in result.notes] == [
-        "The voice service failed",
-        "The image service failed",
-    ]
 
 
 def test_oma_piper_model_takes_any_piper_voice_with_its_json_beside_it(tmp_path: Path) -> None:
