@@ -12,9 +12,11 @@ from pydantic import ValidationError
 
 from pipeline.brand import BrandError, brand_options
 from pipeline.briefing import FIELD_LABELS, BriefingError, parse_briefing
+from pipeline.cache import WorkDir
 from pipeline.config import PipelineConfig, backend_problems, describe_backends
 from pipeline.edits import check_scenes
 from pipeline.errors import PipelineError
+from pipeline.media import LIMITS, MediaItem, ingest
 from pipeline.models import Draft
 from pipeline.progress import LABELS, PHASES, overall_percent
 from pipeline.run import make_draft, render, work_dir_for
@@ -41,6 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--from-draft", type=Path, help="render a draft file written by --draft-only (edited or not)"
     )
     parser.add_argument("--brand", type=Path, help="a brand kit (YAML): logo, colours, font, captions")
+    parser.add_argument(
+        "--media",
+        type=Path,
+        action="append",
+        default=[],
+        help=f"your own picture or clip for a scene (repeatable; {LIMITS})",
+    )
     parser.add_argument(
         "--captions", choices=("bottom", "middle", "top", "off"), help="where captions go (over the kit's)"
     )
@@ -80,19 +89,38 @@ class Bar:
             sys.stderr.write("\n")
 
 
-def _briefing_data(args: argparse.Namespace) -> dict[str, object]:
+def _briefing_data(args: argparse.Namespace) -> tuple[dict[str, object], list[Path]]:
+    """The briefing's fields, and its media files: the file's `media:` list (relative to it),
+    then each --media."""
     data: dict[str, object] = {}
+    media: list[Path] = []
     if args.briefing:
         text = args.briefing.read_text(encoding="utf-8")
         loaded = json.loads(text) if args.briefing.suffix == ".json" else yaml.safe_load(text)
         if not isinstance(loaded, dict):
             raise BriefingError({"briefing": "The briefing file must hold a mapping of fields"})
+        listed = loaded.pop("media", None) or []
+        if isinstance(listed, str):
+            listed = [listed]
+        if not isinstance(listed, list) or not all(isinstance(m, str) for m in listed):
+            raise BriefingError({"media": "media: must be a list of file paths"})
+        media += [args.briefing.parent / m for m in listed]
         data.update(loaded)
     for field in FIELD_LABELS:
         value = getattr(args, field)
         if value is not None:
             data[field] = value
-    return data
+    return data, [*media, *args.media]
+
+
+def _media(briefing, config: PipelineConfig, files: list[Path]) -> list[MediaItem]:
+    """The files checked into the briefing's working folder; a bad one is a warning, not a stop."""
+    if not files:
+        return []
+    items, problems = ingest([(str(f), f) for f in files], WorkDir(work_dir_for(briefing, config)))
+    for problem in problems:
+        print(f"warning: {problem.note()} The video is made without it.", file=sys.stderr)
+    return items
 
 
 def run(args: argparse.Namespace, config: PipelineConfig) -> int:
@@ -115,7 +143,8 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
     if args.from_draft:
         return _render_draft_file(args, config)
     try:
-        briefing = parse_briefing(_briefing_data(args))
+        data, files = _briefing_data(args)
+        briefing = parse_briefing(data)
     except BriefingError as exc:
         for message in exc.errors.values():
             print(f"error: {message}", file=sys.stderr)
@@ -123,9 +152,14 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f"error: could not read the briefing file: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    media = _media(briefing, config, files)
     bar = Bar()
     try:
-        draft = make_draft(briefing, config, progress=bar)
+        draft = make_draft(briefing, config, progress=bar, media=media)
+        names = {m.key: m.name for m in draft.media}
+        for i, plan in enumerate(draft.storyboard.scenes, 1):
+            if plan.media in names and not args.draft_only:
+                print(f"Scene {i} shows {names[plan.media]}", file=sys.stderr)
         if args.draft_only:
             bar.done()
             _write_draft(draft, args.output)
@@ -166,9 +200,12 @@ def _write_draft(draft: Draft, output: Path) -> None:
     sheet.write_bytes(draft.contact_sheet.read_bytes())
     saved = draft.model_copy(update={"contact_sheet": sheet.resolve(), "work_dir": draft.work_dir.resolve()})
     script.write_text(saved.model_dump_json(indent=2), encoding="utf-8")
+    names = {m.key: m.name for m in draft.media}
     for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):
         shown = plan.headline or f"({plan.kind}: {', '.join(plan.items)})"
         print(f"{i:>2}. [{plan.duration:5.1f} s] {shown}\n    {scene.narration}")
+        if plan.media in names:
+            print(f"    shows: {names[plan.media]}")
     for note in draft.notes:
         print(f"Note: {note}")
     print(f"Wrote {script} and {sheet}")

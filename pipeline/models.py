@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pipeline.briefing import Briefing
+from pipeline.media import MediaItem
 
 Layout = Literal["center", "left", "top"]
 Transition = Literal["fade", "dissolve", "slideleft", "wipeleft", "circleopen", "smoothleft", "fadeblack"]
@@ -71,6 +72,11 @@ class ScenePlan(BaseModel):
     motion: Motion | None = Field(
         default=None, description="How the text enters; empty means the style's own motion"
     )
+    media: str | None = Field(
+        default=None,
+        description="The key of the team's own picture or clip this scene shows (from the media "
+        "list), or empty for generated art",
+    )
 
 
 class Storyboard(BaseModel):
@@ -132,6 +138,10 @@ class Draft(BaseModel):
     )
     omitted: list[str] = Field(
         default_factory=list, description="Sentences of the description left out to fit the duration"
+    )
+    media: list[MediaItem] = Field(
+        default_factory=list,
+        description="The team's own pictures and clips, checked and stored in the working folder",
     )
 
     @property

@@ -17,6 +17,7 @@ from pipeline.agents.art_director import (
     draw_scenes,
     scene_art,
 )
+from pipeline.agents.casting import assign_media, shown_by
 from pipeline.agents.editor import Editor, SceneVisual, Watermark, timeline_words
 from pipeline.agents.narrator import (
     LEAD_IN,
@@ -34,12 +35,15 @@ from pipeline.drafting import plan_draft
 from pipeline.edits import SceneEdit
 from pipeline.errors import AgentError, Cancelled
 from pipeline.llm import ChatModel, make_client
+from pipeline.media import MediaItem
 from pipeline.models import Draft, RenderResult, ScenePlan, SceneVoice, Storyboard, Usage, WordTiming
 from pipeline.progress import CancelToken, ProgressCallback, Reporter, no_progress
 from pipeline.render import captions as cap
 from pipeline.render.branding import Branding, resolve, watermark
 from pipeline.render.kinds import VERSION as KINDS_VERSION
 from pipeline.render.kinds import Layer, Look, compose, render_scene
+from pipeline.render.media import VERSION as MEDIA_VERSION
+from pipeline.render.media import ClipSource, clip_source, dimmed, picture_canvas, picture_rows
 from pipeline.render.motion import Placed
 from pipeline.render.stills import Geometry, contact_sheet
 
@@ -97,17 +101,84 @@ def branding(config: PipelineConfig) -> Branding:
     return resolve(config.brand, show_captions=config.captions, position=config.caption_position)
 
 
+def _canvas(art: Path, geo: Geometry) -> Image.Image:
+    img = Image.open(art).convert("RGB")
+    return img if img.size == geo.canvas else img.resize(geo.canvas, Image.Resampling.LANCZOS)
+
+
 def _look(
     art: Path,
     briefing: Briefing,
     geo: Geometry,
     words: tuple[WordTiming, ...] = (),
     brand: Branding | None = None,
+    media: SceneMedia | None = None,
 ) -> Look:
-    img = Image.open(art).convert("RGB")
-    if img.size != geo.canvas:
-        img = img.resize(geo.canvas, Image.Resampling.LANCZOS)
-    return Look(geo, briefing.style, img, words, brand or Branding())
+    media = media or SceneMedia()
+    extras = tuple(_canvas(p, geo) for p in media.extra)
+    return Look(geo, briefing.style, _canvas(art, geo), words, brand or Branding(), extras, media.picture)
+
+
+@dataclass(frozen=True)
+class SceneMedia:
+    """What a scene's own picture or clip adds: the clip the editor plays, more stills the text
+    must read over (a clip's), and the rows at the top its framed picture keeps from the text."""
+
+    clip: ClipSource | None = None
+    extra: tuple[Path, ...] = ()
+    picture: int = 0
+    backdrop: Path | None = None  # a framed clip's background without its still (the clip plays there)
+
+    def key(self) -> tuple:
+        return (self.clip.id() if self.clip else None, [p.name for p in self.extra], self.picture)
+
+
+@dataclass
+class Staged:
+    """The scenes' backgrounds with their media composed in, and what each scene's media adds."""
+
+    arts: list[Path]
+    media: list[SceneMedia]
+
+
+def stage_media(
+    board: Storyboard, arts: list[Path], media: list[MediaItem], geo: Geometry, work: WorkDir, brand: Branding
+) -> Staged:
+    """Each scene's background with its own picture (or its clip's stills) composed in."""
+    room = brand.room(geo)
+    out, added = [], []
+    for plan, art, item in zip(board.scenes, arts, shown_by(board, media), strict=True):
+        if item is None:
+            out.append(art)
+            added.append(SceneMedia())
+            continue
+        shown = plan.model_dump(mode="json", exclude={"duration", "transition", "visual_prompt"})
+        stills = [item.path(work.root)] if item.kind == "image" else item.poster_paths(work.root)
+        made = []
+        for k, still in enumerate(stills):
+            key = content_key(
+                "media-art", MEDIA_VERSION, item.key, k, art.name, shown, geo.canvas, *brand.key()
+            )
+            path = work.path("art", key, ".bmp")
+            if not path.exists():
+                with Image.open(still) as picture, Image.open(art) as background:
+                    img = picture_canvas(picture, item, plan, background, geo, room)
+                with work.writing(path) as tmp:
+                    img.save(tmp, format="BMP")
+            made.append(path)
+        # A clip's keyframe is its middle still; the others are only read for contrast.
+        middle = len(made) // 2
+        out.append(made[middle])
+        clip = clip_source(item, plan, geo, room, work.root) if item.kind == "clip" else None
+        backdrop = None
+        if clip is not None and clip.box is not None:
+            backdrop = work.path("art", content_key("backdrop", MEDIA_VERSION, art.name), ".bmp")
+            if not backdrop.exists():
+                with Image.open(art) as background, work.writing(backdrop) as tmp:
+                    dimmed(background).save(tmp, format="BMP")
+        rows = picture_rows(plan, item, geo, room)
+        added.append(SceneMedia(clip, tuple(made[:middle] + made[middle + 1 :]), rows, backdrop))
+    return Staged(out, added)
 
 
 def still_paths(
@@ -117,18 +188,28 @@ def still_paths(
     geo: Geometry,
     work: WorkDir,
     brand: Branding | None = None,
+    media: list[SceneMedia] | None = None,
 ) -> list[Path]:
     """Keyframes at frame size: each scene's background at mid-pan with its text settled."""
     brand = brand or Branding()
     out = []
-    for plan, art in zip(board.scenes, arts, strict=True):
+    media = media or [SceneMedia()] * len(arts)
+    for plan, art, more in zip(board.scenes, arts, media, strict=True):
         shown = plan.model_dump(mode="json", exclude={"duration", "transition", "visual_prompt"})
         key = content_key(
-            "still", KINDS_VERSION, art.name, shown, briefing.style, geo.width, geo.height, *brand.key()
+            "still",
+            KINDS_VERSION,
+            art.name,
+            more.key(),
+            shown,
+            briefing.style,
+            geo.width,
+            geo.height,
+            *brand.key(),
         )
         path = work.path("stills", key, ".bmp")
         if not path.exists():
-            look = _look(art, briefing, geo, brand=brand)
+            look = _look(art, briefing, geo, brand=brand, media=more)
             with work.writing(path) as tmp:
                 compose(look, render_scene(plan, look)).save(tmp, format="BMP")
         out.append(path)
@@ -165,15 +246,18 @@ def scene_visuals(
     geo: Geometry,
     work: WorkDir,
     brand: Branding | None = None,
+    media: list[SceneMedia] | None = None,
 ) -> list[SceneVisual]:
-    """Per scene: the background to pan and its text layers, timed to the scene's narration."""
+    """Per scene: the background to pan (or its clip) and its text layers, timed to the narration."""
     out = []
-    for plan, art, voice in zip(board.scenes, arts, voices, strict=True):
+    media = media or [SceneMedia()] * len(arts)
+    for plan, art, voice, more in zip(board.scenes, arts, voices, media, strict=True):
         words = tuple(
             WordTiming(word=w.word, start=w.start + LEAD_IN, end=w.end + LEAD_IN) for w in voice.words
         )
-        layers = render_scene(plan, _look(art, briefing, geo, words, brand))
-        out.append(SceneVisual(art, tuple(Placed.of(layer, _save_layer(layer, work)) for layer in layers)))
+        layers = render_scene(plan, _look(art, briefing, geo, words, brand, more))
+        placed = tuple(Placed.of(layer, _save_layer(layer, work)) for layer in layers)
+        out.append(SceneVisual(more.backdrop or art, placed, more.clip))
     return out
 
 
@@ -237,10 +321,13 @@ def make_draft(
     feedback: str | None = None,
     work_dir: Path | None = None,
     edits: list[SceneEdit] | None = None,
+    media: list[MediaItem] | None = None,
 ) -> Draft:
     """Script, storyboard and a contact sheet of layout keyframes; revises `previous` with feedback
     (or with exact `edits`, see edit_draft). The draft's notes say what the writer left out,
-    what feedback it could not apply offline, and where a built-in agent stood in for the model."""
+    what feedback it could not apply offline, and where a built-in agent stood in for the model.
+    `media` (checked files in the working folder, see pipeline.media.ingest) replaces the
+    previous draft's; each goes to a scene (see agents.casting)."""
     config = config or PipelineConfig()
     cancel = cancel or CancelToken()
     report = Reporter(progress, cancel)
@@ -249,12 +336,15 @@ def make_draft(
     try:
         planned = plan_draft(briefing, be.llm, config.fps, report, previous, feedback, edits)
         briefing, script, board = planned.briefing, planned.script, planned.board
+        media = list(previous.media if media is None and previous else media or [])
+        board, cast_notes = assign_media(board, media)
         # Keyframes use the procedural art: cheap, and they show layout and palette.
         geo = geometry(briefing, config)
         brand = branding(config)
         preview = ProceduralArt(brand)
         arts = [scene_art(preview, p, briefing.style, geo.canvas, work) for p in board.scenes]
-        stills = still_paths(board, arts, briefing, geo, work, brand)
+        staged = stage_media(board, arts, media, geo, work, brand)
+        stills = still_paths(board, staged.arts, briefing, geo, work, brand, staged.media)
         kinds, labels = [p.kind for p in board.scenes], [_label(p) for p in board.scenes]
         sheet = work.path("draft", content_key("sheet", 2, [s.name for s in stills], kinds, labels), ".png")
         if not sheet.exists():
@@ -269,11 +359,12 @@ def make_draft(
             revision=previous.revision + 1 if previous else 1,
             feedback=feedback,
             usage=planned.usage,
-            notes=[*planned.notes, *brand.notes],
+            notes=[*planned.notes, *brand.notes, *cast_notes],
             omitted=planned.omitted,
             estimated_render_seconds=seconds,
             estimated_cost_usd=cost,
             work_dir=work.root,
+            media=media,
         )
     except Cancelled:
         work.clean_temporaries()
@@ -336,12 +427,15 @@ def render(
         report("visuals", 0, "Drawing the scenes")
         step = report.steps("visuals", n)
         arts = draw_scenes(be.art, board.scenes, briefing.style, geo.canvas, work, cancel, step)
-        visuals = scene_visuals(board, arts, voices, briefing, geo, work, brand)
+        staged = stage_media(board, arts, draft.media, geo, work, brand)
+        visuals = scene_visuals(board, staged.arts, voices, briefing, geo, work, brand, staged.media)
         timings["visuals"] = time.monotonic() - t
 
         t = time.monotonic()
         report("editor", 0, "Encoding the video")
-        shown = [(v.background.name, [x.key() for x in v.layers]) for v in visuals]
+        shown = [
+            (v.background.name, [x.key() for x in v.layers], v.clip.id() if v.clip else None) for v in visuals
+        ]
         target = out or work.path("final", content_key("video", shown, board), ".mp4")
         target.parent.mkdir(parents=True, exist_ok=True)
         editor = Editor(work, geo, config.fps, config.render_workers, cancel)

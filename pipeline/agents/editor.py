@@ -23,6 +23,7 @@ from pipeline.progress import CancelToken
 from pipeline.render import captions as cap
 from pipeline.render.audio import mix, read_wav, write_wav
 from pipeline.render.ffmpeg import run_ffmpeg
+from pipeline.render.media import ClipSource
 from pipeline.render.motion import Placed, layer_filters
 from pipeline.render.music import music_bed
 from pipeline.render.stills import Geometry, font_path
@@ -84,10 +85,12 @@ class Watermark:
 
 @dataclass(frozen=True)
 class SceneVisual:
-    """What a scene shows: its background (canvas size, panned) and its text layers."""
+    """What a scene shows: its background (canvas size, panned), its text layers, and the
+    team's own clip playing over (or instead of) the background."""
 
     background: Path
     layers: tuple[Placed, ...] = ()
+    clip: ClipSource | None = None
 
 
 def transition_frames(fps: int) -> int:
@@ -159,8 +162,44 @@ class Editor:
         # Timestamps start where the source enters the piece, as xfade matches by time.
         return (
             f"[{k}:v]loop=loop={frames - 1}:size=1:start=0,setpts=(N+{first - piece_a})/{self.fps}/TB,"
-            f"{self._crop(scene, span, first)},setsar=1,format=yuv420p[s{k}]"
+            f"{self._crop(scene, span, first)},setsar=1"
         )
+
+    def _clip(
+        self, k: int, clip: ClipSource, span: tuple[int, int], first: int, frames: int, piece_a: int
+    ) -> str:
+        """The clip's frames for this piece: its time 0 at the scene's span start, at the
+        video's rate, muted (only its video is read), cover-scaled or fitted to its box."""
+        w, h = (self.geo.width, self.geo.height) if clip.box is None else (clip.box.w, clip.box.h)
+        off = first - span[0]
+        fit = (
+            f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h}"
+            if clip.box is None
+            else f"scale={w}:{h}"
+        )
+        return (
+            f"[{k}:v]fps={self.fps},trim=start_frame={off}:end_frame={off + frames},"
+            f"setpts=(N+{first - piece_a})/{self.fps}/TB,{fit},setsar=1"
+        )
+
+    def _scene_inputs(self, visual: SceneVisual, n: int, scene: int, span, first, frames, piece_a, out):
+        """(ffmpeg inputs, filter chains) drawing one scene's picture into `[out]`; inputs from `n`."""
+        bg = ["-framerate", str(self.fps), "-i", str(visual.background.relative_to(self.work.root))]
+        clip = visual.clip
+        if clip is None:
+            return bg, [self._source(n, scene, span, first, frames, piece_a) + f",format=yuv420p[{out}]"]
+        need = (first - span[0] + frames) / self.fps
+        # A clip shorter than the scene loops (its timestamps run on across the loops).
+        loop = ["-stream_loop", "-1"] if clip.duration < need + 0.1 else []
+        src = [*loop, "-i", str(clip.file.relative_to(self.work.root))]
+        if clip.box is None:
+            return src, [self._clip(n, clip, span, first, frames, piece_a) + f",format=yuv420p[{out}]"]
+        b = clip.box
+        return [*bg, *src], [
+            self._source(n, scene, span, first, frames, piece_a) + f"[{out}b]",
+            self._clip(n + 1, clip, span, first, frames, piece_a) + f"[{out}c]",
+            f"[{out}b][{out}c]overlay=x={b.x}:y={b.y}:eof_action=repeat,format=yuv420p[{out}]",
+        ]
 
     def render_piece(self, piece: Piece, visuals: list[SceneVisual], bounds, spans, states, on_frame) -> Path:
         """Encode one piece, or find it already encoded."""
@@ -181,6 +220,7 @@ class Editor:
             self.geo.width,
             self.geo.height,
             [visuals[i].background.name for i in piece.scenes],
+            [visuals[i].clip.id() if visuals[i].clip else None for i in piece.scenes],
             [layer.key() for layer in layers],
             round(shift, 4),
             rel_spans,
@@ -198,13 +238,16 @@ class Editor:
         inputs: list[str] = []
         graph: list[str] = []
         for k, i in enumerate(piece.scenes):
-            inputs += ["-framerate", str(fps), "-i", str(visuals[i].background.relative_to(self.work.root))]
             # xfade starts reading the second scene where the fade begins.
             first, count = (piece.a, piece.frames) if k == 0 else (piece.b - piece.fade, piece.fade)
-            graph.append(self._source(k, i, spans[i], first, count, piece.a))
+            more, chains = self._scene_inputs(
+                visuals[i], inputs.count("-i"), i, spans[i], first, count, piece.a, f"s{k}"
+            )
+            inputs += more
+            graph += chains
         last = "s0"
         for j, layer in enumerate(layers):
-            k = len(piece.scenes) + j
+            k = inputs.count("-i")
             inputs += ["-i", str(layer.image.relative_to(self.work.root))]
             graph += layer_filters(k, layer, shift, piece.frames, fps, last, f"o{j}")
             last = f"o{j}"
@@ -217,7 +260,7 @@ class Editor:
             last = "m"
         if mark and self.watermark is not None:
             # Over the crossfade, not under it: the corner logo stays put while scenes change.
-            k = len(piece.scenes) + len(layers)
+            k = inputs.count("-i")
             inputs += ["-i", str(self.watermark.image.relative_to(self.work.root))]
             chain = f"[{k}:v]format=yuva420p,loop=loop={piece.frames - 1}:size=1:start=0,setpts=N/{fps}/TB"
             at, fade = (piece.frames - piece.fade) / fps, max(piece.fade, 1) / fps

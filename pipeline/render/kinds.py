@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from PIL import Image, ImageDraw
 
@@ -41,6 +41,8 @@ STYLE_MOTION: dict[Style, str] = {
 }
 # Statements keep a scrim as their look; other kinds get one only when contrast needs it.
 MIN_SCRIM = {"headline": 0.4}
+# Over a moving clip, frames between the sampled stills may be brighter or busier.
+CLIP_SCRIM = 0.3
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,15 +90,18 @@ class Look:
     art: Image.Image  # the background at canvas size (it pans under the text)
     words: tuple[WordTiming, ...] = ()  # narration words, seconds from the scene's start
     branding: Branding = field(default_factory=Branding)  # a brand kit's colours, font and logo
+    extra: tuple[Image.Image, ...] = ()  # more backgrounds the text must read over (a clip's stills)
+    picture: int = 0  # rows at the top kept for a framed picture (see render.media)
 
     def behind(self, block: Block):
-        """The background pixels that pass under `block` at any point of the pan."""
+        """The background pixels that pass under `block` at any point of the pan (and of a clip)."""
         import numpy as np
 
         dx, dy = self.geo.slack
         b = block.box
-        region = self.art.crop((b.x, b.y, b.right + dx, b.bottom + dy)).convert("RGB")
-        return np.asarray(region)
+        box = (b.x, b.y, b.right + dx, b.bottom + dy)
+        regions = [np.asarray(img.crop(box).convert("RGB")) for img in (self.art, *self.extra)]
+        return np.concatenate([r.reshape(-1, 3) for r in regions])
 
 
 def motion_of(plan: ScenePlan, style: Style) -> str:
@@ -107,7 +112,8 @@ def motion_of(plan: ScenePlan, style: Style) -> str:
 
 
 def _colours(block: Block, look: Look, want: tuple[int, int, int], role: str) -> Legible:
-    return legible(want, look.behind(block), min_alpha=MIN_SCRIM.get(role, 0.0))
+    least = max(MIN_SCRIM.get(role, 0.0), CLIP_SCRIM if look.extra else 0.0)
+    return legible(want, look.behind(block), min_alpha=least)
 
 
 def _line_x(block: Block, line: str) -> int:
@@ -263,7 +269,8 @@ def _palette(plan: ScenePlan, look: Look):
 
 def _blocks(plan: ScenePlan, look: Look) -> dict[str, list[Block]]:
     out: dict[str, list[Block]] = {}
-    for block in layout_scene(plan, look.geo.width, look.geo.height, look.branding.room(look.geo)):
+    room = replace(look.branding.room(look.geo), picture=look.picture)
+    for block in layout_scene(plan, look.geo.width, look.geo.height, room):
         out.setdefault(block.role, []).append(block)
     return out
 

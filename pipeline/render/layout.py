@@ -78,6 +78,7 @@ class Room:
     captions: cap.CaptionLook = field(default_factory=cap.CaptionLook)
     corner: int = 0
     logo: tuple[int, int] | None = None
+    picture: int = 0  # rows at the top of the content area kept for a framed picture or clip
 
     def corner_at_top(self) -> bool:
         return self.captions.position != "top"
@@ -117,6 +118,8 @@ def content_area(width: int, height: int, room: Room | None = None, corner: bool
             y0 = max(y0, safe.y + room.corner + gap)
         else:
             y1 = min(y1, safe.bottom - room.corner - gap)
+    if room.picture:
+        y0 = min(y1, y0 + room.picture + gap)
     return Rect(safe.x, y0, safe.w, max(0, y1 - y0))
 
 
