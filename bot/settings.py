@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 from pipeline import PipelineConfig
 from pipeline.config import backend_problems
@@ -60,6 +62,11 @@ class SecretFiles(PydanticBaseSettingsSource):
         return found
 
 
+# Comma-separated Slack ids; NoDecode keeps pydantic-settings from reading them as JSON (an
+# empty `OMA_ADMINS=`, as .env.example has it, or `U1,U2` would not parse).
+CsvList = Annotated[list[str], NoDecode]
+
+
 def _oma(name: str, **kw):
     # OMA_* variables, but tests and code may also pass the plain field name.
     return Field(validation_alias=AliasChoices(f"OMA_{name.upper()}", name), **kw)
@@ -105,10 +112,10 @@ class Settings(BaseSettings):
     concurrency: int = _oma("concurrency", default=1, ge=1, le=16)
     rate_per_minute: int = _oma("rate_per_minute", default=5, ge=1)
     rate_per_hour: int = _oma("rate_per_hour", default=30, ge=1)
-    admins: list[str] = _oma("admins", default_factory=list)
-    approvers: list[str] = _oma("approvers", default_factory=list)
-    allowed_channels: list[str] = _oma("allowed_channels", default_factory=list)
-    allowed_users: list[str] = _oma("allowed_users", default_factory=list)
+    admins: CsvList = _oma("admins", default_factory=list)
+    approvers: CsvList = _oma("approvers", default_factory=list)
+    allowed_channels: CsvList = _oma("allowed_channels", default_factory=list)
+    allowed_users: CsvList = _oma("allowed_users", default_factory=list)
     revision_limit: int = _oma("revision_limit", default=5, ge=1)
     draft_ttl_hours: float = _oma("draft_ttl_hours", default=24.0, gt=0)
     result_ttl_days: float = _oma("result_ttl_days", default=7.0, gt=0)
@@ -204,3 +211,5 @@ def load_settings(**overrides: object) -> Settings:
         if not name.startswith(("SLACK_", "REDIS_", "PORT", "OPENAI_", "SENTRY_")):
             name = f"OMA_{name}"
         raise SettingsError(f"{name} is invalid: {err['msg']}") from exc
+    except PydanticSettingsError as exc:  # a value its source could not even read
+        raise SettingsError(str(exc).replace('field "', "setting ").replace('"', "")) from exc

@@ -66,3 +66,18 @@ def test_invalid_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("OMA_RATE_PER_MINUTE", "lots")
     with pytest.raises(SettingsError, match="OMA_RATE_PER_MINUTE is invalid"):
         load_settings(_env_file=None)
+
+
+def test_env_example_loads_as_it_is_and_lists_are_comma_separated(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text())
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().admins == []  # `OMA_ADMINS=` as the example has it
+    monkeypatch.setenv("OMA_ADMINS", "U1, U2")
+    monkeypatch.setenv("OMA_APPROVERS", "S123")
+    loaded = load_settings()
+    assert (loaded.admins, loaded.approvers) == (["U1", "U2"], ["S123"])
