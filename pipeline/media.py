@@ -23,9 +23,9 @@ from pydantic import BaseModel, Field
 from pipeline.cache import WorkDir
 from pipeline.render.ffmpeg import ffmpeg_exe
 
-IMAGE_MAX_BYTES = 20 * 1024 * 1024
+IMAGE_MAX_BYTES = 20_000_000
 IMAGE_MAX_SIDE = 8000
-CLIP_MAX_BYTES = 200 * 1024 * 1024
+CLIP_MAX_BYTES = 200_000_000
 CLIP_MAX_SECONDS = 60.0
 CLIP_MAX_SIDE = 4096
 MAX_FILES = 10
@@ -295,8 +295,8 @@ def ingest_bytes(name: str, data: bytes, work: WorkDir) -> MediaItem:
     ).model_copy(update={"posters": posters})
 
 
-def ingest_file(path: Path, work: WorkDir) -> MediaItem:
-    """A local file, its size checked before it is read."""
+def ingest_file(path: Path, work: WorkDir, name: str | None = None) -> MediaItem:
+    """A local file (shown as `name`), its size checked before it is read."""
     try:
         size = path.stat().st_size
         if not path.is_file():
@@ -312,7 +312,7 @@ def ingest_file(path: Path, work: WorkDir) -> MediaItem:
         if sniff(head) in ("png", "jpeg", "webp", "gif") and size > IMAGE_MAX_BYTES:
             raise MediaError(f"it is {_mb(size)}; pictures may be at most {_mb(IMAGE_MAX_BYTES)}")
         data = head + fh.read()
-    return ingest_bytes(path.name, data, work)
+    return ingest_bytes(name or path.name, data, work)
 
 
 def ingest(
@@ -327,7 +327,11 @@ def ingest(
             problems.append(MediaProblem(name, f"at most {MAX_FILES} files are used per video"))
             continue
         try:
-            item = ingest_file(source, work) if isinstance(source, Path) else ingest_bytes(name, source, work)
+            item = (
+                ingest_file(source, work, name)
+                if isinstance(source, Path)
+                else ingest_bytes(name, source, work)
+            )
         except MediaError as exc:
             problems.append(MediaProblem(name, str(exc)))
             continue

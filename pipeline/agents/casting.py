@@ -15,14 +15,14 @@ from pipeline.models import Storyboard
 BODY_KINDS = ("statement", "list", "stat")
 
 
-def eligible(board: Storyboard) -> list[int]:
-    """Scene indices that may show media, in the order they are filled."""
+def eligible(board: Storyboard) -> tuple[list[int], list[int]]:
+    """Scene indices that may show media: those filled first, and those used when they run out."""
     kinds = [p.kind for p in board.scenes]
     body = [i for i, k in enumerate(kinds) if k in BODY_KINDS]
     quotes = [i for i, k in enumerate(kinds) if k == "quote"]
     if body or quotes:
-        return body + quotes
-    return list(range(len(kinds)))
+        return body, quotes
+    return list(range(len(kinds))), []
 
 
 def _spread(free: list[int], count: int) -> list[int]:
@@ -30,13 +30,14 @@ def _spread(free: list[int], count: int) -> list[int]:
     if count >= len(free):
         return free
     n = len(free)
-    return [free[min(n - 1, max(0, int((k + 0.5) * n / count)))] for k in range(count)]
+    return [free[min(n - 1, max(0, round((k + 0.5) * n / count - 0.5)))] for k in range(count)]
 
 
 def assign_media(board: Storyboard, media: list[MediaItem]) -> tuple[Storyboard, list[str]]:
     """The storyboard with each scene's `media` set by the rule above, and notes for files left over."""
     keys = {m.key for m in media}
-    allowed = eligible(board)
+    first, then = eligible(board)
+    allowed = first + then
     plans = list(board.scenes)
     used: set[str] = set()
     for i, plan in enumerate(plans):
@@ -46,8 +47,14 @@ def assign_media(board: Storyboard, media: list[MediaItem]) -> tuple[Storyboard,
         elif plan.media is not None:
             plans[i] = plan.model_copy(update={"media": None})
     waiting = [m for m in media if m.key not in used]
-    free = [i for i in allowed if plans[i].media is None]
-    chosen = _spread(free, len(waiting))
+    free = [i for i in first if plans[i].media is None]
+    more = [i for i in then if plans[i].media is None]
+    chosen = (
+        _spread(free, len(waiting))
+        if len(waiting) <= len(free)
+        else free + _spread(more, len(waiting) - len(free))
+    )
+    chosen = sorted(chosen)  # the files in their order, scene by scene
     for i, item in zip(chosen, waiting, strict=False):
         plans[i] = plans[i].model_copy(update={"media": item.key})
     notes = [
