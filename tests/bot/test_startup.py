@@ -29,9 +29,13 @@ def garbage() -> web.Application:
 
 
 def errors(stderr: str) -> list[str]:
-    """The lines that report a failure (a warning, e.g. that the test Redis keeps nothing on
-    disk, may stand beside them); a traceback would add lines here."""
-    return [line for line in stderr.splitlines() if line.strip() and "WARNING" not in line]
+    """The lines that report a failure: the one sentence, and any traceback or logged error
+    (start-up notes, such as which backend each agent uses, may stand beside them)."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.startswith(("error:", "Traceback", "  File")) or " ERROR " in line or "Error:" in line
+    ]
 
 
 def start(command: list[str], tmp: Path, **env: str) -> subprocess.CompletedProcess:
