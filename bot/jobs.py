@@ -22,6 +22,7 @@ from bot.notifiers import DeliveryError, Notifier
 from bot.pump import Progress, pump, watch_cancel
 from bot.service import TaskService
 from bot.settings import Settings
+from bot.slack.media import fetch_media
 from bot.tasks import Status, Task, TaskStore
 from pipeline import Cancelled, CancelToken, Draft, PipelineError, RenderResult, SceneEdit, make_draft, render
 
@@ -209,6 +210,10 @@ class Run:
         previous = await self.store.get_draft(self.task.id, revising, self.work) if ask.anything else None
         if ask.edits and previous is None:
             raise PipelineError("review", "The draft these edits change has expired.", retryable=False)
+        media, refused = None, []
+        if previous is None and self.task.media:  # a revision keeps the files of the draft it revises
+            media, problems = await fetch_media(self.ctx["slack"], self.task.media, self.work)
+            refused = [f"{p.note()} The video is made without it." for p in problems]
         draft = await self._in_thread(
             lambda: make_draft(
                 self.task.briefing,
@@ -219,8 +224,11 @@ class Run:
                 feedback=ask.feedback,
                 edits=[SceneEdit(**e) for e in ask.edits] if ask.edits else None,
                 work_dir=self.work,
+                media=media,
             )
         )
+        if refused:
+            draft = draft.model_copy(update={"notes": [*refused, *draft.notes]})
         await self.store.save_draft(self.task.id, draft, self.work)
         self.task = await self.store.update(self.task.id, revision=draft.revision) or self.task
         return draft

@@ -98,6 +98,8 @@ class Task(BaseModel):
     # Slack tasks: render with the workspace's brand kit; captions' place ("" is the kit's, or "off").
     brand: bool = False
     captions: str = ""
+    # Slack file ids of the requester's own pictures and clips (the briefing form's file input).
+    media: list[str] = Field(default_factory=list)
 
 
 class TaskSummary(BaseModel):

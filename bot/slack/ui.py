@@ -9,6 +9,7 @@ from typing import Any
 from bot.tasks import Status, Task
 from pipeline import Draft
 from pipeline.briefing import DURATION_MAX, DURATION_MIN, Aspect, Style, Tone
+from pipeline.media import LIMITS as MEDIA_LIMITS
 
 MODAL_ID = "briefing"
 RETRY_ACTION = "retry_task"
@@ -132,8 +133,30 @@ def briefing_modal(channel: str, description: str = "", has_brand: bool = False)
                 "element": _options_element(has_brand),
             },
             _select("captions", "Captions", list(CAPTION_CHOICES), "auto"),
+            {
+                "type": "input",
+                "block_id": "media",
+                "optional": True,
+                "label": _text("Your pictures and clips"),
+                "hint": _text(f"Shown in the scenes, in order: {MEDIA_LIMITS}."),
+                "element": {
+                    "type": "file_input",
+                    "action_id": "value",
+                    "filetypes": MEDIA_TYPES,
+                    "max_files": 10,
+                },
+            },
         ],
     }
+
+
+MEDIA_TYPES = ["png", "jpg", "jpeg", "webp", "gif", "mp4", "mov", "webm"]
+
+
+def read_media_files(view: dict[str, Any]) -> list[str]:
+    """The file ids of the briefing form's pictures and clips."""
+    files = view.get("state", {}).get("values", {}).get("media", {}).get("value", {}).get("files") or []
+    return [str(f["id"]) for f in files if isinstance(f, dict) and f.get("id")][:10]
 
 
 # The briefing form's caption choice: "auto" is the brand kit's place (or the bottom).
@@ -338,9 +361,12 @@ def draft_blocks(task: Task, draft: Draft, previous: Draft | None = None) -> tup
         )
     blocks: Blocks = [_md(head)]
     start = 0.0
+    shows = {m.key: m.name for m in draft.media}
     for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):
         end = start + plan.duration
         line = f"*{i}.* `{_clock(start)}–{_clock(end)}` *{esc(plan.headline)}*\n>{esc(scene.narration)}"
+        if plan.media in shows:
+            line += f"\n:frame_with_picture: shows _{esc(shows[plan.media])}_"
         blocks.append(_md(line))
         start = end
     blocks = blocks[:44]  # Slack allows 50 blocks a message

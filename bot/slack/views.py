@@ -55,6 +55,7 @@ def on_briefing(deps: Deps):
             request_id=(body.get("trigger_id") or task_id)[:40],
         )
         task.brand, task.captions = ui.read_brand_choice(view)
+        task.media = ui.read_media_files(view)
         with logger.contextualize(task=task.id):
             await deps.core.service.create(task)
 
