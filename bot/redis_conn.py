@@ -92,23 +92,31 @@ def _sentinel(target: SentinelTarget, **options: Any) -> Sentinel:
     )
 
 
+# redis-py's connect raises the bare OSError of a refused connection inside its retry loop.
+RETRY_ON = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
 def connect_redis(url: str) -> ArqRedis:
-    """A lazily connecting client: no start-up failure while Redis is down, reconnects when back.
+    """A lazily connecting client: no start-up failure while Redis is down, reconnects when back,
+    and, like the worker's, each command rides out a Redis restart of about 15 s (work done after
+    Slack's ack must not be lost to a blip). Callers that must answer fast bound their own wait.
 
     Through Sentinel every new connection asks the sentinels where the master is, so after a
     failover the same client reaches the promoted replica.
     """
+    patience = {
+        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.2), retries=10),
+        "retry_on_error": list(RETRY_ON),
+    }
     target = parse_sentinel_url(url)
     if target is None:
         return ArqRedis(
-            connection_pool=ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=2)
+            connection_pool=ConnectionPool.from_url(
+                url, socket_connect_timeout=1, socket_timeout=2, **patience
+            )
         )
-    client = _sentinel(target, socket_connect_timeout=1, socket_timeout=2)
+    client = _sentinel(target, socket_connect_timeout=1, socket_timeout=2, **patience)
     return client.master_for(target.master, redis_class=ArqRedis)
-
-
-# redis-py's connect raises the bare OSError of a refused connection inside its retry loop.
-RETRY_ON = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def redis_settings(url: str) -> RedisSettings:

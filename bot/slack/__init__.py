@@ -11,6 +11,9 @@ from bot.slack.access import Reviewers
 from bot.stats import Stats
 from bot.wiring import Core
 
+# Slack wants an answer within 3 s: Redis work before the ack gives up after this (the client's
+# own retries would wait out a restart of about 15 s) and says the database is away.
+ACK_REDIS_SECONDS = 2.0
 REDIS_DOWN = (
     ":warning: OMA can't reach its database right now, so nothing was created. Please try again in a minute."
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from loguru import logger
@@ -10,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.brands import BrandStore
 from bot.service import TaskError
-from bot.slack import REDIS_DOWN, Deps, brand, ui
+from bot.slack import ACK_REDIS_SECONDS, REDIS_DOWN, Deps, brand, ui
 from bot.slack.access import may_act
 
 WORDS = ("help", "list", "status", "cancel", "stats", "brand")
@@ -35,8 +36,9 @@ def on_video(deps: Deps):
             await ack(text="OMA help", blocks=ui.help_blocks())
             return
         try:
-            blocks = await _answer(deps, word, rest, command["user_id"])
-        except RedisError:
+            async with asyncio.timeout(ACK_REDIS_SECONDS):
+                blocks = await _answer(deps, word, rest, command["user_id"])
+        except (RedisError, TimeoutError):
             logger.warning("redis unreachable during /video {}", word)
             await ack(text=REDIS_DOWN)
             return
@@ -47,8 +49,9 @@ def on_video(deps: Deps):
 
 async def _has_brand(deps: Deps, command: dict[str, Any]) -> bool:
     try:
-        return await BrandStore(deps.core.store.redis).exists(str(command.get("team_id") or ""))
-    except RedisError:
+        async with asyncio.timeout(ACK_REDIS_SECONDS):
+            return await BrandStore(deps.core.store.redis).exists(str(command.get("team_id") or ""))
+    except (RedisError, TimeoutError):
         return False  # the form still opens; the submission reports Redis being down
 
 

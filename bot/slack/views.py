@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from loguru import logger
@@ -10,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.error_reporting import keep_private
 from bot.service import RateLimited, TaskError
-from bot.slack import REDIS_DOWN, Deps, ui
+from bot.slack import ACK_REDIS_SECONDS, REDIS_DOWN, Deps, ui
 from bot.slack.access import refusal
 from bot.tasks import Task
 from pipeline import SceneEdit
@@ -34,14 +35,15 @@ def on_briefing(deps: Deps):
             return
         task_id = view["id"].lower()  # the same view submitted twice is one task
         try:
-            if await deps.core.store.get(task_id) is not None:
-                await ack()
-                return
-            await deps.core.service.admit(user)
+            async with asyncio.timeout(ACK_REDIS_SECONDS):
+                if await deps.core.store.get(task_id) is not None:
+                    await ack()
+                    return
+                await deps.core.service.admit(user)
         except RateLimited as exc:
             await ack(response_action="errors", errors={"title": str(exc)})
             return
-        except RedisError:
+        except (RedisError, TimeoutError):
             await ack(response_action="errors", errors={"title": REDIS_DOWN})
             return
         await ack()

@@ -36,16 +36,23 @@ async def test_worker_survives_redis_restarts_idle_and_mid_render(settings, slac
             await eventually(lambda: slack.called("files.completeUploadExternal"), within=90)
 
             await client.interactive(submission(view_id="VBLIP", duration="45"))
-            await eventually(
-                lambda: any("Encoding" in u.get("text", "") for u in slack.called("chat.update")), within=90
-            )
+            store = TaskStore(redis)
+
+            async def encoding() -> bool:
+                # This video's own progress message (the first one's said "Encoding" too).
+                task = await store.get("vblip")
+                ts = task.progress_ts if task else None
+                return any(
+                    u.get("ts") == ts and "Encoding" in u.get("text", "") for u in slack.called("chat.update")
+                )
+
+            await eventually(encoding, within=90)
             # A blip: the render goes on and the job's Redis calls wait it out.
             await _outage(server, 3)
             await eventually(lambda: len(slack.called("files.completeUploadExternal")) == 2, within=120)
             await asyncio.sleep(1)
 
             assert worker.poll() is None, "the worker died with Redis"
-            store = TaskStore(redis)
             for task_id in ("vidle", "vblip"):
                 task = await store.get(task_id)
                 assert task is not None and task.status is Status.DELIVERED, task_id
