@@ -10,18 +10,11 @@ from bot.tasks import Status, Task
 from pipeline import Draft
 from pipeline.briefing import DURATION_MAX, DURATION_MIN, Aspect, Style, Tone
 from pipeline.media import LIMITS as MEDIA_LIMITS
+from pipeline.progress import LABELS
 
 MODAL_ID = "briefing"
 RETRY_ACTION = "retry_task"
 FIELDS = ("title", "description", "duration", "style", "tone", "aspect")
-PHASE_NAMES = {
-    "script": "Writing the script",
-    "storyboard": "Planning scenes",
-    "voice": "Recording narration",
-    "visuals": "Drawing scenes",
-    "editor": "Encoding video",
-    "upload": "Uploading",
-}
 STATUS_EMOJI = {
     Status.QUEUED: ":hourglass:",
     Status.DRAFTING: ":pencil2:",
@@ -240,7 +233,7 @@ def progress_text(phase: str, percent: int, eta_seconds: float | None) -> str:
     filled = max(0, min(20, percent // 5))
     bar = "█" * filled + "░" * (20 - filled)
     eta = f" · about {int(eta_seconds) + 1} s left" if eta_seconds is not None and percent < 100 else ""
-    return f"`{bar}` {percent}% · {PHASE_NAMES.get(phase, phase)}{eta}"
+    return f"`{bar}` {percent}% · {LABELS.get(phase, phase)}{eta}"
 
 
 def delivered_text(task: Task) -> str:
