@@ -286,3 +286,15 @@ def draft(revision: int = 1, change: int | None = None) -> Draft:
         work_dir=Path("w"),
         estimated_render_seconds=12,
     )
+
+
+async def listeners_settled(within: float = 10.0) -> None:
+    """Wait until the web app served in this process has no Slack listener still running after
+    its ack (Bolt runs each in its own asyncio task): what they were going to do is done."""
+
+    def settled() -> bool:
+        return not any(
+            t.get_coro().__qualname__.endswith("run_ack_function_asynchronously") for t in asyncio.all_tasks()
+        )
+
+    await eventually(settled, within)

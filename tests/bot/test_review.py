@@ -15,6 +15,7 @@ from tests.bot.support import (
     eventually,
     feedback_submission,
     jobs,
+    listeners_settled,
     run_jobs,
     serve,
     submission,
@@ -104,7 +105,7 @@ async def test_thread_reply_counts_as_feedback_and_bots_are_ignored(
     info = await Job(f"{task.id}-revise1", ArqRedis(connection_pool=redis.connection_pool)).info()
     assert info is not None and info.args[1] == "Make the ending more upbeat."
     await event(user="U1", text="Make the ending more upbeat.")  # a replay changes nothing twice
-    await asyncio.sleep(0.5)
+    await listeners_settled()
     assert await jobs(redis) == [f"{task.id}-revise1"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from arq.worker import Worker
 
 from bot.tasks import Status, TaskStore
 from bot.worker import worker_settings
-from tests.bot.support import SignedClient, eventually, submission
+from tests.bot.support import SignedClient, eventually, listeners_settled, submission
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.server import ThreadedServer
 from tests.media import probe
@@ -70,7 +69,7 @@ async def test_duplicate_submission_makes_one_task(web_client: SignedClient, sla
     for _ in range(5):
         await web_client.interactive(submission(view_id="VDUP"))
     await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-    await asyncio.sleep(0.3)
+    await listeners_settled()
     assert await redis.zcard("arq:queue") == 1
     assert len(slack.called("chat.postMessage")) == 1
 
@@ -234,7 +233,7 @@ async def test_failure_says_why_and_retry_requeues_once(
     for _ in range(3):  # a double (triple) click retries once
         assert (await web_client.interactive(click)).status == 200
     await eventually(lambda: redis.zrange("arq:queue", 0, -1))
-    await asyncio.sleep(0.3)
+    await listeners_settled()
     assert [j.decode() for j in await redis.zrange("arq:queue", 0, -1)] == ["vfail-retry1"]
     assert (await TaskStore(redis).get("vfail")).status is Status.QUEUED
 
