@@ -173,9 +173,9 @@ class Editor:
         w, h = (self.geo.width, self.geo.height) if clip.box is None else (clip.box.w, clip.box.h)
         off = first - span[0]
         fit = (
-            f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h}"
+            f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bilinear,crop={w}:{h}"
             if clip.box is None
-            else f"scale={w}:{h}"
+            else f"scale={w}:{h}:flags=bilinear"
         )
         return (
             f"[{k}:v]fps={self.fps},trim=start_frame={off}:end_frame={off + frames},"
