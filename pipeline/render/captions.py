@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from pipeline.models import WordTiming
@@ -117,7 +118,7 @@ def to_ass(
     states: list[Caption], width: int, height: int, offset: float = 0.0, look: CaptionLook = CaptionLook()
 ) -> str:
     """An ASS document for `states`, times shifted by -offset (a piece starting at `offset`)."""
-    size, margin, _ = layout(width, height, look.scale)
+    size, margin, chars = layout(width, height, look.scale)
     if look.position == "top":
         margin = top_margin(width, height)
     elif look.position == "middle":
@@ -140,12 +141,47 @@ def to_ass(
         start, end = c.start - offset, c.end - offset
         if end <= 0:
             continue
-        lit = look.highlight
-        text = " ".join(
-            f"{{\\c{lit}}}{w}{{\\c{PLAIN}}}" if i == c.current else w for i, w in enumerate(c.words)
-        )
+        text = _rtl_text(c, look.highlight, chars) if _is_rtl(c.words) else _ltr_text(c, look.highlight)
         lines.append(f"Dialogue: 0,{_ts(max(0.0, start))},{_ts(end)},Caption,,0,0,0,,{text}")
     return head + "\n".join(lines) + "\n"
+
+
+def _lit(word: str, colour: str) -> str:
+    return f"{{\\c{colour}}}{word}{{\\c{PLAIN}}}"
+
+
+def _ltr_text(c: Caption, colour: str) -> str:
+    return " ".join(_lit(w, colour) if i == c.current else w for i, w in enumerate(c.words))
+
+
+def _is_rtl(words: tuple[str, ...]) -> bool:
+    """Whether the page's first strongly directional letter is Hebrew, Arabic or the like."""
+    for ch in "".join(words):
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def _rtl_text(c: Caption, colour: str, chars: int) -> str:
+    """A right-to-left page, laid out by hand. libass orders the words within one colour run
+    but places the runs themselves left to right, so the highlight would put an RTL line's
+    words in reading order from the left: here each line's runs are given in visual order
+    (the last first), the lines broken explicitly (wrapping would split them wrongly)."""
+    rows: list[list[int]] = [[]]
+    for i, w in enumerate(c.words):
+        if rows[-1] and sum(len(c.words[j]) + 1 for j in rows[-1]) + len(w) > chars:
+            rows.append([])
+        rows[-1].append(i)
+    out = []
+    for row in rows:
+        before = " ".join(c.words[j] for j in row if j < c.current)
+        after = " ".join(c.words[j] for j in row if j > c.current)
+        runs = [after, _lit(c.words[c.current], colour) if c.current in row else "", before]
+        out.append(" ".join(r for r in runs if r))
+    return "{\\q2}" + "\\N".join(out)
 
 
 def _clock(t: float, sep: str) -> str:
