@@ -22,6 +22,7 @@ from bot.notifiers import DeliveryError, Notifier
 from bot.pump import Progress, pump, watch_cancel
 from bot.service import TaskService
 from bot.settings import Settings
+from bot.slack.events import FILES_FEEDBACK
 from bot.slack.media import fetch_media
 from bot.tasks import Status, Task, TaskStore
 from pipeline import Cancelled, CancelToken, Draft, PipelineError, RenderResult, SceneEdit, make_draft, render
@@ -210,10 +211,17 @@ class Run:
         previous = await self.store.get_draft(self.task.id, revising, self.work) if ask.anything else None
         if ask.edits and previous is None:
             raise PipelineError("review", "The draft these edits change has expired.", retryable=False)
-        media, refused = None, []
-        if previous is None and self.task.media:  # a revision keeps the files of the draft it revises
-            media, problems = await fetch_media(self.ctx["slack"], self.task.media, self.work)
+        media, refused, feedback = None, [], ask.feedback
+        # A first draft takes the form's files; a revision keeps its draft's and adds the thread's.
+        wanted = self.task.media if previous is None else self.task.thread_media
+        if wanted:
+            media, problems = await fetch_media(self.ctx["slack"], wanted, self.work)
             refused = [f"{p.note()} The video is made without it." for p in problems]
+            if previous is not None:
+                kept = [m for m in previous.media if all(m.key != n.key for n in media)]
+                media = [*kept, *media]
+        if feedback == FILES_FEEDBACK:  # only files were shared: the words stay as they are
+            feedback = None
         draft = await self._in_thread(
             lambda: make_draft(
                 self.task.briefing,
@@ -221,7 +229,7 @@ class Run:
                 progress=self.progress.report,
                 cancel=self.token,
                 previous=previous,
-                feedback=ask.feedback,
+                feedback=feedback,
                 edits=[SceneEdit(**e) for e in ask.edits] if ask.edits else None,
                 work_dir=self.work,
                 media=media,

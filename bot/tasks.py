@@ -100,6 +100,8 @@ class Task(BaseModel):
     captions: str = ""
     # Slack file ids of the requester's own pictures and clips (the briefing form's file input).
     media: list[str] = Field(default_factory=list)
+    # ... and those shared as replies in the task's thread before approval (for the next revision).
+    thread_media: list[str] = Field(default_factory=list)
 
 
 class TaskSummary(BaseModel):

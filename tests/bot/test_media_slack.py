@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.tasks import TaskStore
-from tests.bot.support import BOT_TOKEN, eventually, run_jobs, submission
+from tests.bot.support import BOT_TOKEN, drafted, eventually, run_jobs, submission
 
 pytestmark = pytest.mark.slow
 
@@ -56,3 +56,36 @@ async def test_files_from_the_form_are_fetched_checked_and_shown_in_the_draft(
     # Named (escaped, so it mentions nobody) with the reason; the draft went on without it.
     assert "&lt;!channel&gt;.png was not used: its content is text" in posted
     assert "<!channel>" not in posted
+
+
+async def test_files_shared_in_the_thread_are_used_by_the_next_revision(
+    web_client, slack, redis, settings, tmp_path: Path
+):
+    task = await drafted(web_client, redis, settings, view_id="VTHREAD")
+    assert task is not None and task.status.value == "awaiting_review"
+    shot = slack.share("screen.png", _png(tmp_path))
+    # A stranger's files are not taken; the requester's, with no words, are "use these".
+    for user, file_id in (("USTRANGER", slack.share("other.png", _png(tmp_path))), ("U1", shot)):
+        resp = await web_client.event(
+            {
+                "type": "message",
+                "subtype": "file_share",
+                "channel": "C1",
+                "ts": "9.9",
+                "thread_ts": task.root_ts,
+                "user": user,
+                "text": "",
+                "files": [{"id": file_id}],
+            },
+            event_id=f"Ev-{user}",
+        )
+        assert resp.status == 200
+    await eventually(lambda: redis.zrange("arq:queue", 0, -1))
+    await run_jobs(settings)
+    task = await TaskStore(redis).get("vthread")
+    assert task is not None and task.thread_media == [shot] and task.revision == 2, task
+    assert [d[0] for d in slack.downloads] == [shot]
+    draft = await TaskStore(redis).get_draft(task.id, 2, settings.work_dir / "unused")
+    assert draft is not None and [m.name for m in draft.media] == ["screen.png"]
+    assert any(p.media == draft.media[0].key for p in draft.storyboard.scenes)
+    assert draft.feedback is None and not any("could not" in n for n in draft.notes), draft.notes
