@@ -43,7 +43,7 @@ from pipeline.render.branding import Branding, resolve, watermark
 from pipeline.render.kinds import VERSION as KINDS_VERSION
 from pipeline.render.kinds import Layer, Look, compose, render_scene
 from pipeline.render.media import VERSION as MEDIA_VERSION
-from pipeline.render.media import ClipSource, clip_source, dimmed, picture_canvas, picture_rows
+from pipeline.render.media import ClipSource, clip_source, dimmed, fills, picture_canvas, picture_rows
 from pipeline.render.motion import Placed
 from pipeline.render.stills import Geometry, contact_sheet
 
@@ -350,7 +350,8 @@ def make_draft(
         if not sheet.exists():
             with work.writing(sheet) as tmp:
                 contact_sheet(stills, kinds, labels, geo, tmp)
-        seconds, cost = estimate(briefing, config, len(board.scenes))
+        drawn = sum(1 for m in shown_by(board, media) if m is None or not fills(m, geo))
+        seconds, cost = estimate(briefing, config, drawn)
         return Draft(
             briefing=briefing,
             script=script,
@@ -426,7 +427,15 @@ def render(
         t = time.monotonic()
         report("visuals", 0, "Drawing the scenes")
         step = report.steps("visuals", n)
-        arts = draw_scenes(be.art, board.scenes, briefing.style, geo.canvas, work, cancel, step)
+        # A scene that its own picture or clip fills needs no generated (maybe paid-for) art.
+        filled = [m is not None and fills(m, geo) for m in shown_by(board, draft.media)]
+        wanted = [p for p, f in zip(board.scenes, filled, strict=True) if not f]
+        drawn = iter(draw_scenes(be.art, wanted, briefing.style, geo.canvas, work, cancel, step))
+        cheap = ProceduralArt(brand)
+        arts = [
+            scene_art(cheap, p, briefing.style, geo.canvas, work) if f else next(drawn)
+            for p, f in zip(board.scenes, filled, strict=True)
+        ]
         staged = stage_media(board, arts, draft.media, geo, work, brand)
         visuals = scene_visuals(board, staged.arts, voices, briefing, geo, work, brand, staged.media)
         timings["visuals"] = time.monotonic() - t
