@@ -39,6 +39,7 @@ from bot.heartbeat import live_workers
 from bot.housekeeping import remove
 from bot.service import LimitReached, NotFound, RateLimited, Stale
 from bot.settings import Settings
+from bot.streams import read_capped
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
 from bot.wiring import Core
@@ -58,8 +59,8 @@ class Api:
         limit = self.settings.api_max_body_kb * 1024
         if request.content_length is not None and request.content_length > limit:
             raise _too_large(limit)
-        data = await request.content.read(limit + 1)
-        if len(data) > limit:
+        data = await read_capped(request.content, limit)
+        if data is None:
             raise _too_large(limit)
         return data
 

@@ -20,6 +20,7 @@ from bot.settings import Settings
 from bot.slack import REDIS_DOWN, Deps
 from bot.slack.brand_ui import BRAND_MODAL, ERROR_BLOCKS, brand_modal, read_brand
 from bot.slack.calls import SLACK_FAILURES, describe
+from bot.streams import read_capped
 from pipeline.brand import LOGO_MAX_BYTES, BrandError, inspect_logo, parse_brand
 
 DOWNLOAD_TIMEOUT = 2.0  # seconds: the modal's answer is due within Slack's 3
@@ -66,10 +67,10 @@ async def fetch_file(client: AsyncWebClient, file_id: str) -> tuple[str, bytes]:
         ):
             if resp.status != 200:
                 raise FileProblem(f"the download failed (HTTP {resp.status}); try again")
-            data = await resp.content.read(LOGO_MAX_BYTES + 1)
+            data = await read_capped(resp.content, LOGO_MAX_BYTES)
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise FileProblem("the download from Slack did not finish; try again") from exc
-    if len(data) > LOGO_MAX_BYTES:
+    if data is None:
         raise FileProblem("the logo is over 5 MB")
     return str(info.get("name") or ""), data
 

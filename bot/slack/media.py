@@ -15,6 +15,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.calls import SLACK_FAILURES, describe
+from bot.streams import read_capped
 from pipeline.cache import WorkDir
 from pipeline.media import CLIP_MAX_BYTES, MediaItem, MediaProblem, ingest
 
@@ -42,10 +43,10 @@ async def _download(client: AsyncWebClient, file_id: str) -> tuple[str, bytes | 
         ):
             if resp.status != 200:
                 return name, MediaProblem(name, f"the download from Slack failed (HTTP {resp.status})")
-            data = await resp.content.read(CLIP_MAX_BYTES + 1)
+            data = await read_capped(resp.content, CLIP_MAX_BYTES)
     except (TimeoutError, aiohttp.ClientError):
         return name, MediaProblem(name, "the download from Slack did not finish")
-    if len(data) > CLIP_MAX_BYTES:
+    if data is None:
         return name, MediaProblem(name, f"it is over {CLIP_MAX_BYTES / 1e6:.0f} MB")
     return name, data
 
