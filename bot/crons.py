@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bot.housekeeping import remove, sweep
@@ -18,6 +19,20 @@ async def expire_drafts(ctx: dict[str, Any]) -> int:
         remove(settings.work_dir / task.id)
         await ctx["notifier"](task).on_status(task, settings.draft_ttl_hours)
     return len(expired)
+
+
+# arq holds a job for its timeout plus 10 s; past this margin no worker can still be running it.
+STUCK_MARGIN = 60
+
+
+async def fail_stuck(ctx: dict[str, Any]) -> int:
+    """Tasks left running by a job that ended without a word fail in their thread, with Retry."""
+    settings: Settings = ctx["settings"]
+    service: TaskService = ctx["service"]
+    stuck = await service.fail_stuck(time.time() - settings.job_timeout - STUCK_MARGIN)
+    for task in stuck:
+        await ctx["notifier"](task).on_status(task)
+    return len(stuck)
 
 
 async def housekeep(ctx: dict[str, Any]) -> int:

@@ -20,7 +20,7 @@ from bot.error_reporting import keep_private
 from bot.housekeeping import remove, task_folder
 from bot.notifiers import DeliveryError, Notifier
 from bot.pump import Progress, pump, watch_cancel
-from bot.service import TaskService
+from bot.service import TaskService, cancel_key
 from bot.settings import Settings
 from bot.slack.events import FILES_FEEDBACK
 from bot.slack.media import fetch_media
@@ -64,7 +64,7 @@ async def _job(
         keep_private(task.briefing.title, task.briefing.description, task.feedback, feedback)
         if stage is None:  # the stage that failed, as it was asked for
             stage = task.stage or ("full" if task.skip_review else "draft")
-            feedback, edits = task.feedback, task.edits
+            feedback, edits, base = task.feedback, task.edits, task.base
         return await Run(ctx, task).go(stage, Ask(feedback, edits), base)
 
 
@@ -128,7 +128,7 @@ class Run:
         self.config = self.settings.pipeline_config().model_copy(update={"work_dir": self.work})
 
     async def go(self, stage: str, ask: Ask, base: int | None) -> str:
-        if not await self.begin(stage, ask):
+        if not await self.begin(stage, ask, base):
             return "skipped"
         started = time.monotonic()
         try:
@@ -146,7 +146,7 @@ class Run:
             self.token.cancel()  # a pipeline thread still running stops at its next check
             return await self.finish(failure_of(exc, pipeline_budget(self.settings)))
 
-    async def begin(self, stage: str, ask: Ask) -> bool:
+    async def begin(self, stage: str, ask: Ask, base: int | None) -> bool:
         """Mark the task running; False when it moved on since the job was queued."""
         moved = await self.service.move(
             self.task.id,
@@ -157,6 +157,7 @@ class Run:
             stage=stage,
             feedback=ask.feedback,
             edits=ask.edits,
+            base=base,
         )
         if moved is None:
             logger.info("job skipped: the task is {}", self.task.status.value)
@@ -260,6 +261,7 @@ class Run:
             if draft.revision > 1
             else None
         )
+        await self.stop_if_cancelled()  # cancelled while the draft was made: nothing to review
         posted = await self.notifier.on_draft(self.task, draft, previous)
         moved = await self.service.move(
             self.task.id, Status.AWAITING_REVIEW, phase="storyboard", percent=30, **posted
@@ -287,6 +289,7 @@ class Run:
                 )
                 or task
             )
+            await self.stop_if_cancelled()  # cancelled as the render finished: nothing to deliver
             fields = await self.notifier.on_video(task, result.path, result.captions)
             task = await self.store.update(task.id, delivered_revision=task.revision, **fields) or task
         task = await self.service.move(task.id, Status.DELIVERED, finished=time.time(), percent=100) or task
@@ -308,6 +311,12 @@ class Run:
         )
         await self.notifier.on_status(task or self.task)
         return failure.status.value
+
+    async def stop_if_cancelled(self) -> None:
+        """Raise Cancelled if someone asked, even in the half second the watcher has not looked."""
+        if self.token.cancelled or await self.store.redis.exists(cancel_key(self.task.id)):
+            self.token.cancel()
+            raise Cancelled()
 
     async def refund_try(self) -> None:
         """A deploy's SIGTERM is not the job's fault: give back the try arq counted for this run.

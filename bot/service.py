@@ -90,8 +90,14 @@ class TaskService:
     async def move(
         self, task_id: str, target: Status, when: Callable[[Task], bool] | None = None, **fields: object
     ) -> Task | None:
-        """Move the task to `target` if the table allows it from where it is (and `when` holds)."""
-        return await self.store.transition(task_id, sources(target), when, status=target, **fields)
+        """Move the task to `target` if the table allows it from where it is (and `when` holds).
+
+        A task queued again (approved, revised, retried) drops any cancel flag left from a
+        cancel that lost its race: the new job must not stop at once."""
+        task = await self.store.transition(task_id, sources(target), when, status=target, **fields)
+        if task is not None and target is S.QUEUED:
+            await self.store.redis.delete(cancel_key(task_id))
+        return task
 
     async def get(self, task_id: str) -> Task:
         task = await self.store.get(task_id)
@@ -172,14 +178,26 @@ class TaskService:
             raise Stale(f"`{task.id}` is already {task.status.value.replace('_', ' ')}.")
         await self.store.redis.set(cancel_key(task.id), by, ex=CANCEL_TTL)
         idle = await self.move(
-            task.id, S.CANCELLED, lambda t: t.status in (S.QUEUED, S.AWAITING_REVIEW), finished=time.time()
+            task.id,
+            S.CANCELLED,
+            lambda t: t.status in (S.QUEUED, S.AWAITING_REVIEW),
+            finished=time.time(),
+            cancelled_by=by,
         )
-        return idle or task
+        if idle is not None:  # no job will say so: tell its notifiers now
+            await self.notifier(idle).on_status(idle)
+            return idle
+        return await self.store.update(task.id, cancelled_by=by) or task  # its job stops and says so
 
     async def retry(self, task_id: str, by: str) -> Task:
-        """Run a failed task's failed stage again (an expired draft starts over); once per failure."""
+        """Run a failed task's failed stage again (an expired draft starts over: its working
+        folder is gone); once per failure."""
         current = await self.get(task_id)
-        fresh = {"stage": "", "feedback": None} if current.status is S.EXPIRED else {}
+        fresh = (
+            {"stage": "", "feedback": None, "edits": None, "base": None, "revision": 0}
+            if current.status is S.EXPIRED
+            else {}
+        )
         task = await self.move(
             task_id,
             S.QUEUED,
@@ -211,6 +229,26 @@ class TaskService:
             if moved is not None:
                 expired.append(moved)
         return expired
+
+    async def fail_stuck(self, started_before: float) -> list[Task]:
+        """Running tasks whose job began before `started_before` and never ended (arq stopped it
+        at its time limit, or crashes used up its tries) fail with the reason and Retry."""
+        failed = []
+        for task in await self.store.recent():
+            if task.status not in RUNNING or (task.started or task.updated) >= started_before:
+                continue
+            moved = await self.move(
+                task.id,
+                S.FAILED,
+                lambda t: t.status in RUNNING and (t.started or t.updated) < started_before,
+                finished=time.time(),
+                retryable=True,
+                error="its worker stopped before it finished (it ran past OMA_JOB_TIMEOUT, or was "
+                "killed); Retry goes on from the parts made",
+            )
+            if moved is not None:
+                failed.append(moved)
+        return failed
 
     async def _why_stale(self, task_id: str) -> str:
         task = await self.store.get(task_id)

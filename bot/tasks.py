@@ -85,6 +85,7 @@ class Task(BaseModel):
     revision: int = 0
     review_ts: str | None = None
     approved_by: str | None = None
+    cancelled_by: str | None = None
     # The last run's stage and feedback, so that Retry repeats exactly what failed.
     stage: str = ""
     feedback: str | None = None
@@ -95,6 +96,7 @@ class Task(BaseModel):
     webhook_url: str | None = None
     webhook_attempts: list[WebhookAttempt] = Field(default_factory=list)
     edits: list[dict] | None = None
+    base: int | None = None  # the revision a revision revises, so Retry revises the same one
     # Slack tasks: render with the workspace's brand kit; captions' place ("" is the kit's, or "off").
     brand: bool = False
     captions: str = ""

@@ -44,3 +44,28 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.event("message")(events.on_thread_reply(deps))
     app.event("app_mention")(events.ignore)
     brand.register(app, deps)  # /video brand's modal (bot/slack/brand.py)
+    app.error(on_error)
+
+
+async def on_error(error: Exception, body: dict, client) -> None:
+    """A listener failed after its ack (Redis away past its retries, Slack refusing a call): log
+    it whole and tell the person who asked, so a click is never met with silence."""
+    from loguru import logger
+
+    from bot.slack.calls import SLACK_FAILURES
+
+    logger.opt(exception=error).error("a Slack listener failed")
+    user = (body.get("user") or {}).get("id") if isinstance(body.get("user"), dict) else body.get("user_id")
+    channel = (body.get("channel") or {}).get("id") if isinstance(body.get("channel"), dict) else None
+    if not user:
+        return
+    text = (
+        ":warning: Something went wrong on OMA's side with that; nothing was changed. Try again in a minute."
+    )
+    try:
+        if channel or body.get("channel_id"):
+            await client.chat_postEphemeral(channel=channel or body["channel_id"], user=user, text=text)
+        else:  # a modal submission: no channel to answer in
+            await client.chat_postMessage(channel=user, text=text)
+    except SLACK_FAILURES:
+        logger.warning("could not tell {} about the failure either", user)

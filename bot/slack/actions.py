@@ -9,7 +9,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.service import TaskError
 from bot.slack import Deps, ui
 from bot.slack.access import may_act
-from bot.slack.calls import post
 from bot.tasks import Status, Task
 
 
@@ -111,12 +110,6 @@ async def cancel_draft(
     user = body["user"]["id"]
     task = await deps.core.service.cancel(task.id, user)
     await deps.core.slack_thread.close_review(task, f":no_entry_sign: Cancelled by {ui.mention(user)}.")
-    await post(
-        client,
-        task.channel,
-        f":no_entry_sign: {ui.mention(user)} cancelled this video.",
-        thread_ts=task.root_ts,
-    )
 
 
 def on_revise_video(deps: Deps):

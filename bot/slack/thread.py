@@ -106,7 +106,10 @@ class SlackThread:
             await self.close_review(task, text)
             await self._note(task, text, blocks)
         elif task.status is Status.CANCELLED:
-            await self._note(task, ":no_entry_sign: Cancelled.")
+            who = (
+                f"{ui.mention(task.cancelled_by)} cancelled this video" if task.cancelled_by else "Cancelled"
+            )
+            await self._note(task, f":no_entry_sign: {who}.")
         elif task.root_ts is None:  # it never got a thread: tell the requester directly, with Retry
             try:
                 await post(self.client, task.user, *ui.failure_blocks(task))

@@ -248,7 +248,7 @@ def failure_blocks(task: Task) -> tuple[str, Blocks]:
     reason = esc((task.error or "an unexpected error").rstrip("."))
     text = f":x: The video did not get finished: {reason}."
     blocks: Blocks = [_md(text)]
-    if task.retryable or task.status is Status.FAILED:
+    if task.retryable:
         blocks.append(
             {
                 "type": "actions",

@@ -88,8 +88,9 @@ async def revise(
     """Feedback on `revision` (modal or thread reply): revision + 1, the review closed with it."""
     try:
         task = await deps.core.service.revise(task.id, revision, user, feedback=feedback)
-    except TaskError as exc:
+    except TaskError as exc:  # at the limit, or the draft moved on: say so to whoever asked
         logger.info("revision refused: {}", exc)
+        await client.chat_postEphemeral(channel=task.channel, user=user, text=str(exc))
         return
     asked = f":pencil2: {ui.mention(user)} asked for changes to revision {revision}"
     await deps.core.slack_thread.close_review(task, f"{asked}: _{ui.esc(feedback[:300])}_")
@@ -127,6 +128,7 @@ def on_edit(deps: Deps):
             task = await deps.core.service.revise(task.id, revision, user, edits=edits)
         except TaskError as exc:
             logger.info("edit refused: {}", exc)
+            await client.chat_postEphemeral(channel=task.channel, user=user, text=str(exc))
             return
         scenes = ", ".join(str(e["number"]) for e in edits)
         plural = "s" if len(edits) > 1 else ""

@@ -127,12 +127,12 @@ async def test_unreviewed_draft_expires_with_a_restart_button(web_client, slack,
     from bot.crons import expire_drafts
     from bot.worker import shutdown, startup
 
+    ctx = {"redis": redis, "settings": settings.model_copy(update={"draft_ttl_hours": 3 / 3600})}
+    await startup(ctx)  # first: loading the voice must not eat into the draft's 3 s
     task = await drafted(web_client, redis, settings)
-    ctx = {"redis": redis, "settings": settings.model_copy(update={"draft_ttl_hours": 1e-4})}
-    await startup(ctx)
     try:
         assert await expire_drafts(ctx) == 0  # not old enough yet
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(3.1)
         assert await expire_drafts(ctx) == 1
         assert await expire_drafts(ctx) == 0  # once
     finally:

@@ -135,3 +135,26 @@ async def test_drafts_are_stored_without_host_paths(service: TaskService, redis,
     loaded = await service.store.get_draft("t9", 1, elsewhere)
     assert loaded.work_dir == elsewhere and loaded.contact_sheet == elsewhere / "draft" / "sheet.png"
     assert loaded.script == made.script
+
+
+async def test_a_task_left_running_past_its_time_fails_with_retry(service: TaskService) -> None:
+    import time
+
+    long_ago = time.time() - 4000
+    await put(service, "s1", Status.RENDERING, started=long_ago, created=long_ago)
+    await put(service, "s2", Status.RENDERING, started=time.time())
+    await put(service, "s3", Status.AWAITING_REVIEW, started=long_ago)
+    stuck = await service.fail_stuck(time.time() - 1860)
+    assert [t.id for t in stuck] == ["s1"]
+    s1 = await service.store.get("s1")
+    assert s1.status is Status.FAILED and s1.retryable and "OMA_JOB_TIMEOUT" in s1.error
+    assert (await service.store.get("s2")).status is Status.RENDERING
+
+
+async def test_a_cancel_that_lost_its_race_does_not_stop_the_next_job(service: TaskService, redis) -> None:
+    await put(service, "k1", Status.UPLOADING, revision=1)
+    await service.cancel("k1", "U1")  # the job is already delivering: the flag stays behind
+    assert await redis.exists(cancel_key("k1"))
+    await service.move("k1", Status.DELIVERED)
+    await service.revise("k1", 1, "U1", feedback="shorter")
+    assert not await redis.exists(cancel_key("k1"))
