@@ -17,16 +17,14 @@ import json
 import socket
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 from loguru import logger
 
-from bot.notifiers import Fields
+from bot.notifiers import Silent
 from bot.tasks import Status, Task, TaskStore, WebhookAttempt
-from pipeline import Draft
 
 MAX_ATTEMPTS_KEPT = 50
 NEEDS_REVIEW = "video.needs_review"
@@ -86,8 +84,9 @@ async def guard(url: str, allow_private: bool) -> None:
         )
 
 
-class WebhookNotifier:
-    """The Notifier of an API task with a webhook_url: posts needs-review and finished events."""
+class WebhookNotifier(Silent):
+    """The Notifier of an API task with a webhook_url: posts needs-review and finished events
+    (from on_status, once the record says so); every other hook is Silent's."""
 
     def __init__(
         self,
@@ -99,27 +98,6 @@ class WebhookNotifier:
     ) -> None:
         self.store, self.secret_of = store, secret_of
         self.allow_private, self.timeout, self.retry_seconds = allow_private, timeout, retry_seconds
-
-    def opened(self, task: Task) -> bool:
-        return True
-
-    async def on_created(self, task: Task) -> Fields:
-        return {}
-
-    async def on_started(self, task: Task) -> Fields:
-        return {}
-
-    async def on_progress(self, task: Task, phase: str, percent: int, eta: float | None) -> bool:
-        return True
-
-    async def on_script(self, task: Task, draft: Draft) -> None:
-        return None
-
-    async def on_draft(self, task: Task, draft: Draft, previous: Draft | None) -> Fields:
-        return {}  # `needs_review` goes out from on_status, once the record says so
-
-    async def on_video(self, task: Task, video: Path, captions: list[Path] | None = None) -> Fields:
-        return {}
 
     async def on_status(self, task: Task, hours: float | None = None) -> None:
         event = EVENTS.get(task.status)

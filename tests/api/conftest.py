@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from bot.api.keys import KeyStore
 from bot.settings import Settings
 from tests.api.support import ApiClient
 from tests.bot.support import BOT_TOKEN, SECRET, serve
-from tests.fakes.server import ThreadedServer
 from tests.fakes.slack_api import SlackEmulator
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackEmulator]:
-    emu = SlackEmulator()
-    with ThreadedServer(emu.app()) as server:
-        emu.url = server.url
-        yield emu
-
-
-@pytest.fixture
-async def redis(redis_server) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    await client.flushdb()
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
