@@ -10,7 +10,7 @@ import hashlib
 import json
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,6 +49,14 @@ class WorkDir:
             tmp.replace(final)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def build(self, final: Path, write: Callable[..., object], *args: object) -> Path:
+        """`final`, made by `write(temporary path, *args)` only if it is not there yet (content
+        keys make an existing file the same bytes), renamed into place only if `write` succeeds."""
+        if not final.exists():
+            with self.writing(final) as tmp:
+                write(tmp, *args)
+        return final
 
     def clean_temporaries(self) -> None:
         for tmp in self.root.rglob(".tmp-*"):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -159,13 +161,10 @@ def stage_media(
             key = content_key(
                 "media-art", MEDIA_VERSION, item.key, k, art.name, shown, geo.canvas, *brand.key()
             )
-            path = work.path("art", key, ".bmp")
-            if not path.exists():
-                with Image.open(still) as picture, Image.open(art) as background:
-                    img = picture_canvas(picture, item, plan, background, geo, room)
-                with work.writing(path) as tmp:
-                    img.save(tmp, format="BMP")
-            made.append(path)
+
+            made.append(
+                work.build(work.path("art", key, ".bmp"), _save_canvas, still, art, item, plan, geo, room)
+            )
         # A clip's keyframe is its middle still; the others are only read for contrast.
         middle = len(made) // 2
         out.append(made[middle])
@@ -173,9 +172,8 @@ def stage_media(
         backdrop = None
         if clip is not None and clip.box is not None:
             backdrop = work.path("art", content_key("backdrop", MEDIA_VERSION, art.name), ".bmp")
-            if not backdrop.exists():
-                with Image.open(art) as background, work.writing(backdrop) as tmp:
-                    dimmed(background).save(tmp, format="BMP")
+
+            work.build(backdrop, _save_dimmed, art)
         rows = picture_rows(plan, item, geo, room)
         added.append(SceneMedia(clip, tuple(made[:middle] + made[middle + 1 :]), rows, backdrop))
     return Staged(out, added)
@@ -207,12 +205,9 @@ def still_paths(
             geo.height,
             *brand.key(),
         )
-        path = work.path("stills", key, ".bmp")
-        if not path.exists():
-            look = _look(art, briefing, geo, brand=brand, media=more)
-            with work.writing(path) as tmp:
-                compose(look, render_scene(plan, look)).save(tmp, format="BMP")
-        out.append(path)
+
+        look = partial(_look, art, briefing, geo, brand=brand, media=more)
+        out.append(work.build(work.path("stills", key, ".bmp"), _save_still, look, plan))
     return out
 
 
@@ -231,11 +226,9 @@ def _save_layer(layer: Layer, work: WorkDir) -> Path:
     """The layer's image under the hash of its pixels (so equal layers share one file)."""
     img = layer.image
     digest = hashlib.sha256(img.tobytes() + repr(img.size).encode()).hexdigest()[:20]
-    path = work.path("layers", digest, ".png")
-    if not path.exists():
-        with work.writing(path) as tmp:
-            img.save(tmp, format="PNG", compress_level=1)
-    return path
+    return work.build(
+        work.path("layers", digest, ".png"), lambda tmp: img.save(tmp, format="PNG", compress_level=1)
+    )
 
 
 def scene_visuals(
@@ -300,6 +293,21 @@ def measure(video: Path) -> tuple[float, tuple[int, int]]:
     return float(infos["duration"]), (int(width), int(height))
 
 
+def _save_canvas(tmp: Path, still: Path, art: Path, item, plan: ScenePlan, geo: Geometry, room) -> None:
+    with Image.open(still) as picture, Image.open(art) as background:
+        picture_canvas(picture, item, plan, background, geo, room).save(tmp, format="BMP")
+
+
+def _save_dimmed(tmp: Path, art: Path) -> None:
+    with Image.open(art) as background:
+        dimmed(background).save(tmp, format="BMP")
+
+
+def _save_still(tmp: Path, look: Callable[[], object], plan: ScenePlan) -> None:
+    made = look()
+    compose(made, render_scene(plan, made)).save(tmp, format="BMP")
+
+
 def _label(plan: ScenePlan) -> str:
     """The contact sheet's line under a keyframe: the scene's main text."""
     if plan.kind == "stat":
@@ -347,9 +355,7 @@ def make_draft(
         stills = still_paths(board, staged.arts, briefing, geo, work, brand, staged.media)
         kinds, labels = [p.kind for p in board.scenes], [_label(p) for p in board.scenes]
         sheet = work.path("draft", content_key("sheet", 2, [s.name for s in stills], kinds, labels), ".png")
-        if not sheet.exists():
-            with work.writing(sheet) as tmp:
-                contact_sheet(stills, kinds, labels, geo, tmp)
+        work.build(sheet, lambda tmp: contact_sheet(stills, kinds, labels, geo, tmp))
         drawn = sum(1 for m in shown_by(board, media) if m is None or not fills(m, geo))
         seconds, cost = estimate(briefing, config, drawn)
         return Draft(

@@ -154,9 +154,6 @@ def draw_scenes(
 def scene_art(engine: ArtEngine, plan: ScenePlan, style: Style, size: tuple[int, int], work: WorkDir) -> Path:
     """Path of the scene's image, drawn once per (engine, prompt, palette, style, size)."""
     key = content_key("art", engine.id, plan.visual_prompt, plan.palette, style, size)
-    path = work.path("art", key, ".bmp")
-    if not path.exists():
-        img = engine.draw(plan, style, size)
-        with work.writing(path) as tmp:
-            img.save(tmp, format="BMP")
-    return path
+    return work.build(
+        work.path("art", key, ".bmp"), lambda tmp: engine.draw(plan, style, size).save(tmp, format="BMP")
+    )
