@@ -150,10 +150,6 @@ def paragraphs(text: str) -> list[list[str]]:
     return [s for s in (sentences(b) for b in blocks) if s]
 
 
-def words_of(text: str) -> list[str]:
-    return text.split()
-
-
 def trim_words(text: str, limit: int) -> str:
     """At most `limit` words, ending with a full stop if cut."""
     words = text.split()

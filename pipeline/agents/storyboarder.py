@@ -50,11 +50,6 @@ def allocate(total: float, weights: list[float], minimums: list[float], fps: int
     return [a / fps for a in alloc]
 
 
-def clamp_headline(text: str) -> str:
-    """A headline within HEADLINE_MAX_WORDS that ends where a phrase ends."""
-    return headline_from(text, HEADLINE_MAX_WORDS)
-
-
 def good_headline(text: str) -> bool:
     """Within the word limit, something to read, and not cut mid-phrase."""
     words = speakable(text).split()
