@@ -19,10 +19,12 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - longest)
 local wait = 0
 for i = 4, #ARGV, 2 do
   local window, limit = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
-  local inside = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - window), '+inf', 'WITHSCORES')
-  local count = #inside / 2
+  local since = '(' .. (now - window)
+  local count = redis.call('ZCOUNT', KEYS[1], since, '+inf')
   if count >= limit then
-    local frees = tonumber(inside[2 * (count - limit + 1)]) + window - now
+    -- Only the request whose leaving frees a place is read: O(log n), whatever the limits.
+    local at = redis.call('ZRANGEBYSCORE', KEYS[1], since, '+inf', 'WITHSCORES', 'LIMIT', count - limit, 1)
+    local frees = tonumber(at[2]) + window - now
     if frees > wait then wait = frees end
   end
 end
