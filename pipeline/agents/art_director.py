@@ -10,6 +10,7 @@ from typing import Protocol
 import openai
 from PIL import Image, ImageOps
 
+from pipeline.agents.fallback import Fallback
 from pipeline.briefing import Style
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig
@@ -99,35 +100,19 @@ class OpenAIImages:
         return ImageOps.fit(img, size, Image.Resampling.LANCZOS)
 
 
-class FallbackArt:
-    """An image service that, failing mid-task after its retries, hands over to procedural art
-    for the rest of the task, with one line in `notes` (see narrator.FallbackVoice)."""
+class FallbackArt(Fallback):
+    """The image service, handing over to procedural art if it fails mid-task."""
 
     def __init__(self, primary: ArtEngine, fallback: ArtEngine, notes: list[str]) -> None:
-        self.primary, self.fallback, self.notes = primary, fallback, notes
-        self.failed = False
-
-    @property
-    def id(self) -> str:
-        return self.fallback.id if self.failed else self.primary.id
-
-    @property
-    def usage(self) -> Usage:
-        return self.primary.usage  # type: ignore[attr-defined]
+        super().__init__(
+            primary,
+            fallback,
+            notes,
+            "The image service failed ({why}), so this video uses the procedural art.",
+        )
 
     def draw(self, plan: ScenePlan, style: Style, size: tuple[int, int]) -> Image.Image:
-        if not self.failed:
-            try:
-                return self.primary.draw(plan, style, size)
-            except AgentError as exc:
-                if not exc.retryable:
-                    raise
-                self.failed = True
-                self.notes.append(
-                    f"The image service failed ({exc.user_message.rstrip('.')}), so this video uses "
-                    "the procedural art."
-                )
-        return self.fallback.draw(plan, style, size)
+        return self._call(lambda engine: engine.draw(plan, style, size))
 
 
 def draw_scenes(

@@ -11,6 +11,7 @@ from typing import ClassVar, Protocol
 import numpy as np
 import openai
 
+from pipeline.agents.fallback import Fallback
 from pipeline.agents.storyboarder import allocate
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig
@@ -139,39 +140,19 @@ class OpenAIVoiceEngine:
         return samples, self.RATE
 
 
-class FallbackVoice:
-    """A voice service that, failing mid-task after its retries (timeouts, 5xx, rate limits),
-    hands over to the offline voice for the rest of the task, with one line in `notes`.
-
-    A missing endpoint or a rejected key is not a passing fault: those still fail the task.
-    `id` changes when it falls back, so narrate() voices the scenes already done again.
-    """
+class FallbackVoice(Fallback):
+    """The voice service, handing over to Piper if it fails mid-task."""
 
     def __init__(self, primary: VoiceEngine, fallback: VoiceEngine, notes: list[str]) -> None:
-        self.primary, self.fallback, self.notes = primary, fallback, notes
-        self.failed = False
-
-    @property
-    def id(self) -> str:
-        return self.fallback.id if self.failed else self.primary.id
-
-    @property
-    def usage(self) -> Usage:
-        return self.primary.usage  # type: ignore[attr-defined]
+        super().__init__(
+            primary,
+            fallback,
+            notes,
+            "The voice service failed ({why}), so the offline voice (Piper) read this video.",
+        )
 
     def say(self, sentence: str, speed: float) -> tuple[np.ndarray, int]:
-        if not self.failed:
-            try:
-                return self.primary.say(sentence, speed)
-            except AgentError as exc:
-                if not exc.retryable:
-                    raise
-                self.failed = True
-                self.notes.append(
-                    f"The voice service failed ({exc.user_message.rstrip('.')}), so the offline voice "
-                    "(Piper) read this video."
-                )
-        return self.fallback.say(sentence, speed)
+        return self._call(lambda engine: engine.say(sentence, speed))
 
 
 def _trim_silence(samples: np.ndarray, rate: int) -> np.ndarray:
