@@ -294,14 +294,14 @@ class Run:
             task = await self.store.update(task.id, delivered_revision=task.revision, **fields) or task
         task = await self.service.move(task.id, Status.DELIVERED, finished=time.time(), percent=100) or task
         # The video is delivered and the draft in Redis: a later revision can rebuild the rest.
-        remove(self.work)
+        await asyncio.to_thread(remove, self.work)
         await self.notifier.on_status(task)
         logger.info("delivered")
         return "delivered"
 
     async def finish(self, failure: Failure) -> str:
         if failure.status is Status.CANCELLED:
-            remove(self.work)
+            await asyncio.to_thread(remove, self.work)
         task = await self.service.move(
             self.task.id,
             failure.status,

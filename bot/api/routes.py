@@ -6,6 +6,7 @@ TaskService, and its errors become HTTP statuses here.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import contextlib
@@ -208,8 +209,9 @@ class Api:
             with contextlib.suppress(Stale, NotFound):  # it finished meanwhile: deleted all the same
                 await self.core.service.cancel(task.id, key.owner)
         await self.core.store.delete(task.id)
-        remove(self.settings.output_dir / f"{task.id}.mp4")
-        remove(self.settings.work_dir / task.id)
+        # Off the event loop: a working folder can be large, and this loop also acks Slack.
+        await asyncio.to_thread(remove, self.settings.output_dir / f"{task.id}.mp4")
+        await asyncio.to_thread(remove, self.settings.work_dir / task.id)
         return web.Response(status=204)
 
     async def approve(self, request: web.Request) -> web.Response:
