@@ -157,9 +157,8 @@ class TaskService:
     ) -> Task:
         """Make revision + 1 from feedback or exact scene edits (SceneEdit fields), of a draft or
         of a delivered video."""
-        current = await self.get(task_id)
-        if current.revision >= self.rules.revision_limit:
-            raise LimitReached(f"This video reached its limit of {self.rules.revision_limit} revisions.")
+        if (refusal := self.revision_refusal(await self.get(task_id))) is not None:
+            raise LimitReached(refusal)
         task = await self.move(
             task_id,
             S.QUEUED,
@@ -171,11 +170,16 @@ class TaskService:
         await self.queue.revise(task.id, revision, feedback, edits)
         return task
 
+    def revision_refusal(self, task: Task) -> str | None:
+        """Why `task` can take no more revisions, or None while it can."""
+        limit = self.rules.revision_limit
+        return f"This video reached its limit of {limit} revisions." if task.revision >= limit else None
+
     async def cancel(self, task_id: str, by: str) -> Task:
         """Stop a task: at once when nothing runs it, else the running job stops at its next check."""
         task = await self.get(task_id)
         if task.status not in ACTIVE:
-            raise Stale(f"`{task.id}` is already {task.status.value.replace('_', ' ')}.")
+            raise Stale(f"`{task.id}` is already {task.status.words}.")
         await self.store.redis.set(cancel_key(task.id), by, ex=CANCEL_TTL)
         idle = await self.move(
             task.id,
@@ -255,7 +259,7 @@ class TaskService:
         if task is None:
             return "That video no longer exists."
         rev = f", now at revision {task.revision}" if task.revision else ""
-        return f"That video has moved on: it is {task.status.value.replace('_', ' ')}{rev}."
+        return f"That video has moved on: it is {task.status.words}{rev}."
 
 
 def _reviewable(task: Task, revision: int, *statuses: Status) -> bool:

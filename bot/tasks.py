@@ -29,6 +29,11 @@ class Status(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
 
+    @property
+    def words(self) -> str:
+        """The status as people read it ("awaiting review")."""
+        return self.value.replace("_", " ")
+
 
 # The status sets, in one place: a job is running; the task still has something to do; done.
 RUNNING = frozenset({Status.DRAFTING, Status.RENDERING, Status.UPLOADING})

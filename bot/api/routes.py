@@ -368,9 +368,7 @@ def _too_large(limit: int) -> ApiError:
 
 
 def _not_now(task: Task, what: str) -> ApiError:
-    return ApiError(
-        409, "conflict", f"This video is {task.status.value.replace('_', ' ')}: it cannot be {what} now."
-    )
+    return ApiError(409, "conflict", f"This video is {task.status.words}: it cannot be {what} now.")
 
 
 def _sane_id(value: str) -> bool:

@@ -83,19 +83,15 @@ async def approve(deps: Deps, task: Task, rev: int, body: dict[str, Any], client
 async def request_changes(
     deps: Deps, task: Task, rev: int, body: dict[str, Any], client: AsyncWebClient
 ) -> None:
-    if task.revision >= deps.settings.revision_limit:
-        await _tell(
-            client, body, f"This video reached its limit of {deps.settings.revision_limit} revisions."
-        )
+    if (refusal := deps.core.service.revision_refusal(task)) is not None:
+        await _tell(client, body, refusal)
         return
     await client.views_open(trigger_id=body["trigger_id"], view=ui.feedback_modal(task.id, rev))
 
 
 async def edit_scenes(deps: Deps, task: Task, rev: int, body: dict[str, Any], client: AsyncWebClient) -> None:
-    if task.revision >= deps.settings.revision_limit:
-        await _tell(
-            client, body, f"This video reached its limit of {deps.settings.revision_limit} revisions."
-        )
+    if (refusal := deps.core.service.revision_refusal(task)) is not None:
+        await _tell(client, body, refusal)
         return
     draft = await deps.core.store.get_draft(task.id, rev, deps.settings.work_dir / task.id)
     if draft is None:

@@ -30,7 +30,7 @@ def on_thread_reply(deps: Deps):
         files = [str(f["id"]) for f in event.get("files") or [] if isinstance(f, dict) and f.get("id")]
         if task is None or task.status is not Status.AWAITING_REVIEW or (len(text) < 3 and not files):
             return
-        if task.revision >= deps.settings.revision_limit:
+        if deps.core.service.revision_refusal(task) is not None:
             return
         if await deps.reviewers.may_review(task, user, client):
             if files:

@@ -200,7 +200,7 @@ def read_submission(view: dict[str, Any]) -> tuple[dict[str, Any], bool, str]:
 
 
 def status_word(task: Task) -> str:
-    return task.status.value.replace("_", " ")
+    return task.status.words
 
 
 def stale_text(task: Task) -> str:
