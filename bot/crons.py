@@ -17,7 +17,7 @@ async def expire_drafts(ctx: dict[str, Any]) -> int:
     service: TaskService = ctx["service"]
     expired = await service.expire_idle_drafts(settings.draft_ttl_hours)
     for task in expired:
-        await asyncio.to_thread(remove, settings.work_dir / task.id)
+        await asyncio.to_thread(remove, settings.task_dir(task.id))
         await ctx["notifier"](task).on_status(task, settings.draft_ttl_hours)
     return len(expired)
 

@@ -152,6 +152,10 @@ class Settings(BaseSettings):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
 
+    def task_dir(self, task_id: str) -> Path:
+        """Where a task's working files live: its drafts' paths are resolved under it."""
+        return self.work_dir / task_id
+
     def pipeline_config(self) -> PipelineConfig:
         """The pipeline's configuration; SettingsError when a backend set to openai has no server."""
         config = PipelineConfig(

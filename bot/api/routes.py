@@ -86,7 +86,7 @@ class Api:
     async def view(self, task: Task) -> VideoOut:
         draft = None
         if task.revision and task.status in (Status.AWAITING_REVIEW, Status.DELIVERED, Status.QUEUED):
-            work = self.settings.work_dir / task.id
+            work = self.settings.task_dir(task.id)
             draft = await self.core.store.get_draft(task.id, task.revision, work)
         eta = await eta_of(self.core.store.redis, task.id) if task.status in ACTIVE else None
         return VideoOut.of(task, draft, eta)
@@ -211,7 +211,7 @@ class Api:
         await self.core.store.delete(task.id)
         # Off the event loop: a working folder can be large, and this loop also acks Slack.
         await asyncio.to_thread(remove, self.settings.output_dir / f"{task.id}.mp4")
-        await asyncio.to_thread(remove, self.settings.work_dir / task.id)
+        await asyncio.to_thread(remove, self.settings.task_dir(task.id))
         return web.Response(status=204)
 
     async def approve(self, request: web.Request) -> web.Response:
@@ -241,7 +241,7 @@ class Api:
         revision = req.revision or task.revision
         edits = None
         if req.edits is not None:
-            draft = await self.core.store.get_draft(task.id, revision, self.settings.work_dir / task.id)
+            draft = await self.core.store.get_draft(task.id, revision, self.settings.task_dir(task.id))
             if draft is None:
                 raise ApiError(409, "conflict", f"Revision {revision} of this video has no draft to edit.")
             problems = check_edits(draft.script, draft.storyboard, req.edits, draft.briefing.duration)

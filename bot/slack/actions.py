@@ -93,7 +93,7 @@ async def edit_scenes(deps: Deps, task: Task, rev: int, body: dict[str, Any], cl
     if (refusal := deps.core.service.revision_refusal(task)) is not None:
         await _tell(client, body, refusal)
         return
-    draft = await deps.core.store.get_draft(task.id, rev, deps.settings.work_dir / task.id)
+    draft = await deps.core.store.get_draft(task.id, rev, deps.settings.task_dir(task.id))
     if draft is None:
         await _tell(client, body, "That draft no longer exists.")
         return

@@ -105,7 +105,7 @@ def on_edit(deps: Deps):
         revision = meta.get("revision")
         draft = None
         if task is not None and isinstance(revision, int):
-            draft = await deps.core.store.get_draft(task.id, revision, deps.settings.work_dir / task.id)
+            draft = await deps.core.store.get_draft(task.id, revision, deps.settings.task_dir(task.id))
         if task is None or draft is None:
             await ack(response_action="errors", errors={"n1": "This draft no longer exists."})
             return
