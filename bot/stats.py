@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from bot.heartbeat import live_workers
 from bot.queue import Queue
-from bot.tasks import TaskStore, TaskSummary
+from bot.tasks import Task, TaskStore, TaskSummary
 
 # /video stats adds up hundreds of records; under load, one sum every few seconds is plenty.
 TOTALS_TTL = 5.0
@@ -26,7 +27,7 @@ class Stats:
     async def totals(self) -> dict[str, Any]:
         async with self._lock:
             if self._cached is None or time.monotonic() - self._cached[0] > TOTALS_TTL:
-                self._cached = (time.monotonic(), _totals(await self.store.summaries()))
+                self._cached = (time.monotonic(), totals_of(await self.store.summaries()))
         return self._cached[1]
 
     async def with_queue(self) -> dict[str, Any]:
@@ -38,7 +39,8 @@ class Stats:
         }
 
 
-def _totals(tasks: list[TaskSummary]) -> dict[str, Any]:
+def totals_of(tasks: Sequence[TaskSummary | Task]) -> dict[str, Any]:
+    """Counts by status, median generation time and total cost of `tasks`."""
     by_status: dict[str, int] = {}
     for t in tasks:
         by_status[t.status.value] = by_status.get(t.status.value, 0) + 1

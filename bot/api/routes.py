@@ -14,7 +14,6 @@ import csv
 import hashlib
 import io
 import json
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +39,7 @@ from bot.heartbeat import live_workers
 from bot.housekeeping import remove
 from bot.service import LimitReached, NotFound, RateLimited, Stale
 from bot.settings import Settings
+from bot.stats import totals_of
 from bot.streams import read_capped
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
@@ -273,14 +273,11 @@ class Api:
     async def stats(self, request: web.Request) -> web.Response:
         key = await self.gate.check(request)
         rows = await self.core.store.page(key.owner, 500)
-        by_status: dict[str, int] = {}
-        for task, _ in rows:
-            by_status[task.status.value] = by_status.get(task.status.value, 0) + 1
-        times = [t.generation_seconds for t, _ in rows if t.generation_seconds]
+        totals = totals_of([task for task, _ in rows])
         out = StatsOut(
-            by_status=by_status,
-            median_seconds=statistics.median(times) if times else None,
-            total_cost_usd=round(sum(t.cost_usd for t, _ in rows), 4),
+            by_status=totals["by_status"],
+            median_seconds=totals["median_seconds"],
+            total_cost_usd=round(totals["total_cost"], 4),
             queue_depth=await self.core.queue.depth(),
             workers=await live_workers(self.core.store.redis),
         )
