@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+")
+# The space after a sentence's punctuation, or after a closing quote or bracket that follows it.
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+")
 _BULLET = re.compile(r"^\s*(?:[-*•·]+|\d+[.)])\s+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _URL_SCHEME = re.compile(r"\b(?:https?://)(?:www\.)?", re.IGNORECASE)
@@ -120,6 +121,14 @@ def _split_long(words: list[str]) -> list[list[str]]:
     return _split_long(words[:best]) + _split_long(words[best:])
 
 
+_CLOSERS = "\"'”’»)]"
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether `text` ends in sentence punctuation, a closing quote or bracket after it allowed."""
+    return text.rstrip(_CLOSERS)[-1:] in (".", "!", "?", "…")
+
+
 def sentences(text: str) -> list[str]:
     """Split prose into sentences of at most MAX_SENTENCE_WORDS words, each ending in punctuation.
 
@@ -136,7 +145,7 @@ def sentences(text: str) -> list[str]:
                 sentence = " ".join(chunk).rstrip(",;:–— ")
                 if not sentence:
                     continue
-                if sentence[-1] not in ".!?…":
+                if not ends_sentence(sentence):
                     sentence += "."
                 out.append(sentence[0].upper() + sentence[1:])
     return out

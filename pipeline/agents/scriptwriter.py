@@ -20,6 +20,7 @@ from pipeline.llm import ChatModel, UnusableAnswer, as_prompt_json
 from pipeline.models import Script, ScriptScene, Usage
 from pipeline.text import (
     HEADLINE_MAX_WORDS,
+    ends_sentence,
     for_speech,
     headline_from,
     paragraphs,
@@ -152,7 +153,7 @@ def title_line(title: str) -> str | None:
     text = speakable(title).rstrip(":;,–— ")
     if not re.search(r"\w", text) or len(text.split()) > TITLE_MAX_WORDS:
         return None
-    return text if text[-1] in ".!?…" else text + "."
+    return text if ends_sentence(text) else text + "."
 
 
 def title_headline(title: str) -> str:

@@ -112,6 +112,27 @@ def test_short_description_gets_a_title_card_slower_pace_and_a_closing_line() ->
     assert not any("for Revenue" in s or "that's Revenue" in s.lower() for s in scenes)
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            'As Dana put it, "Nimbus is the tool nobody complains about." Next we grow.',
+            ['As Dana put it, "Nimbus is the tool nobody complains about."', "Next we grow."],
+        ),
+        ("We ship it (finally.) Then we rest", ["We ship it (finally.)", "Then we rest."]),
+        ('She said "hi" and left', ['She said "hi" and left.']),
+    ],
+)
+def test_a_quotation_ending_a_sentence_keeps_its_closing_mark_and_gets_no_second_stop(
+    text: str, said: list[str]
+) -> None:
+    assert sentences(text) == said
+    narration = " ".join(
+        s.narration for s in offline_script(Briefing(title="A quote", description=text)).script.scenes
+    )
+    assert '.".' not in narration and ".)." not in narration
+
+
 def test_long_description_keeps_first_sentences_numbers_and_the_call_to_action() -> None:
     b = next(b for b in BRIEFINGS if b.title == "The Nimbus handbook")
     written = offline_script(b)
