@@ -23,7 +23,7 @@ from pipeline.render.layout import LINE, Block, layout_scene, safe_area
 from pipeline.render.procedural import palette_colors
 from pipeline.render.stills import Geometry, font
 
-VERSION = "kinds-3"
+VERSION = "kinds-4"
 ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
 ENTRANCE = 0.5  # seconds an entrance takes
 STAGGER = 0.25  # seconds between a scene's successive blocks
@@ -387,7 +387,7 @@ def render_list(plan: ScenePlan, look: Look) -> list[Layer]:
     blocks = _blocks(plan, look)
     layers = []
     for block in blocks.get("heading", []):
-        layers.append(_enter(block, _colours(block, look, accent, "heading"), look, "fade-up", ENTER))
+        layers.append(_enter(block, _colours(block, look, text, "heading"), look, "fade-up", ENTER))
     items = blocks.get("item", [])
     span = max((w.end for w in look.words), default=2.0)
     at, earliest = 0, ENTER + (STAGGER if layers else 0)

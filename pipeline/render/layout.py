@@ -267,8 +267,9 @@ def layout_scene(plan: ScenePlan, width: int, height: int, room: Room | None = N
         ]
         return stack(specs, area, short, face=face)
     if kind == "list":
-        specs = [Spec("heading", plan.headline, 0.05, 2, 1.0)]
-        specs += [Spec("item", item, 0.066, 2, 1.0, 0.35, 1.1) for item in plan.items[:4]]
+        # The heading leads (larger than the items): it holds the screen until the first item is said.
+        specs = [Spec("heading", plan.headline, 0.075, 2, 1.0)]
+        specs += [Spec("item", item, 0.06, 2, 1.0, 0.4, 1.1) for item in plan.items[:4]]
         return stack(specs, area, short, align="left", face=face)
     if kind == "quote":
         specs = [
