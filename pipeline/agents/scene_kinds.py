@@ -285,6 +285,20 @@ def _middle(plan: ScenePlan, scene: ScriptScene) -> ScenePlan:
     return plan.model_copy(update={"kind": "statement"})
 
 
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _opening_line(briefing: Briefing, later: list[ScriptScene | None]) -> str:
+    """The description's first sentence as the title card's subtitle, unless a later scene says it:
+    the next screen would then show the same words again."""
+    first = sentences(briefing.description)
+    if not first:
+        return ""
+    said = " ".join(_plain(s.narration) for s in later if s is not None)
+    return "" if _plain(first[0]) in said else headline_from(first[0], SUBTITLE_WORDS)
+
+
 def assign_kinds(briefing: Briefing, script: Script, board: Storyboard) -> Storyboard:
     """Each scene's kind and fields: title first, closing last, stat/list/quote where the text has one."""
     n = len(board.scenes)
@@ -293,10 +307,9 @@ def assign_kinds(briefing: Briefing, script: Script, board: Storyboard) -> Story
     title = headline_from(briefing.title, TITLE_WORDS)
     for i, (plan, scene) in enumerate(zip(board.scenes, scenes[:n], strict=True)):
         if i == 0:
-            first = sentences(briefing.description)
             subtitle = plan.subtitle if plan.kind == "title" and plan.subtitle else ""
-            if not subtitle and first:
-                subtitle = headline_from(first[0], SUBTITLE_WORDS)
+            if not subtitle:
+                subtitle = _opening_line(briefing, scenes[1:n])
             if subtitle.lower() == title.lower():
                 subtitle = ""
             plan = plan.model_copy(update={"kind": "title", "headline": title, "subtitle": subtitle})

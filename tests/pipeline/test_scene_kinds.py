@@ -151,3 +151,10 @@ def test_count_up_keeps_the_figure_format() -> None:
     assert states[0] == "$0.0M" and states[-1] == "$4.2M" and len(states) == 5
     assert count_states("1,200 users", 3)[1].endswith(" users") and "," in count_states("1,200", 3)[1]
     assert count_states("n/a") == ["n/a"]
+
+
+def test_the_title_card_does_not_show_words_the_next_scenes_say() -> None:
+    # The first sentence narrated in scene 2 would be its headline too: the title card stays bare.
+    script, board = board_for([NARRATIONS[0], "Nimbus keeps every file in sync.", *NARRATIONS[2:]])
+    title = assign_kinds(BRIEFING, script, board).scenes[0]
+    assert (title.headline, title.subtitle) == ("Nimbus: the quarter in review", "")
