@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from pipeline.models import WordTiming
-from pipeline.text import speakable
+from pipeline.text import FUNCTION_WORDS, speakable, wordset
 
 HIGHLIGHT = "&H0000D6FF&"  # ASS colours are &HBBGGRR: a warm yellow
 PLAIN = "&H00FFFFFF&"
@@ -51,21 +51,76 @@ def _clean(word: str) -> str:
     return speakable(word).replace("{", "(").replace("}", ")").replace("\\", "/")
 
 
+PAUSE = 0.15  # a silence longer than this between two words always starts a new page
+# Where a page may end: after a clause's punctuation (best), before a word that opens a clause,
+# anywhere else at a cost, and hardly ever after a word that leans on the next ("the", "of").
+_CLAUSE_OPENERS = wordset("and but or so which who that because while when where though")
+
+
+def _chars(page: list[WordTiming]) -> int:
+    return sum(len(w.word) + 1 for w in page) - 1
+
+
+def _break_cost(word: str, following: str) -> float:
+    if word[-1:] in ",;:–—":
+        return 0.0
+    if following.lower().strip("\"'“‘(") in _CLAUSE_OPENERS:
+        return 10.0
+    if word.lower().strip("\"'”’)") in FUNCTION_WORDS:
+        return 400.0
+    return 60.0
+
+
+def _balanced(run: list[WordTiming], limit: int) -> list[list[WordTiming]]:
+    """Split one run of words into the fewest pages of at most `limit` characters, ending pages
+    where a clause ends and keeping them even, so no page is a stranded "office server."."""
+    n = len(run)
+    best = [0.0] + [float("inf")] * n
+    back = [0] * (n + 1)
+    for j in range(1, n + 1):
+        chars = -1
+        for i in range(j - 1, -1, -1):
+            chars += len(run[i].word) + 1
+            if chars > limit and i < j - 1:
+                break
+            slack = 20 * max(0, limit - chars) / limit
+            cost = best[i] + 1000 + slack * slack
+            if j < n:
+                cost += _break_cost(run[j - 1].word, run[j].word)
+            if cost < best[j]:
+                best[j], back[j] = cost, i
+    out, j = [], n
+    while j > 0:
+        out.append(run[back[j] : j])
+        j = back[j]
+    return out[::-1]
+
+
 def pages(words: list[WordTiming], max_chars: int) -> list[list[WordTiming]]:
-    """Group words into pages of at most two lines, breaking after sentence ends where possible."""
-    out: list[list[WordTiming]] = []
+    """Group words into pages of at most two lines: a pause or a long sentence's end closes a
+    page, and a run too long for one page is split evenly at its clause boundaries."""
+    runs: list[list[WordTiming]] = []
     cur: list[WordTiming] = []
     for w in words:
-        length = sum(len(x.word) + 1 for x in cur) + len(w.word)
-        gap = bool(cur) and w.start - cur[-1].end > 0.15
-        if cur and (length > max_chars * 2 or gap):
-            out.append(cur)
+        if cur and w.start - cur[-1].end > PAUSE:
+            runs.append(cur)
             cur = []
         cur.append(w)
-        if w.word[-1:] in ".!?" and sum(len(x.word) + 1 for x in cur) > max_chars:
-            out.append(cur)
+        if w.word[-1:] in ".!?" and _chars(cur) > max_chars:
+            runs.append(cur)
             cur = []
-    return [*out, cur] if cur else out
+    if cur:
+        runs.append(cur)
+    out: list[list[WordTiming]] = []
+    for run in runs:
+        for page in _balanced(run, max_chars * 2):
+            prev = out[-1] if out else None
+            joins = prev is not None and page[0].start - prev[-1].end <= PAUSE
+            if joins and _chars(prev) <= max_chars and _chars(prev) + 1 + _chars(page) <= max_chars * 2:
+                out[-1] = prev + page  # a short sentence shares the page of the one before
+            else:
+                out.append(page)
+    return out
 
 
 def captions(words: list[WordTiming], max_chars: int) -> list[Caption]:

@@ -91,6 +91,40 @@ def test_caption_pages_highlight_each_word_once() -> None:
     assert font(20).size == 20
 
 
+def _timed(text: str, pause_after: str = "") -> list:
+    from pipeline.models import WordTiming
+
+    out, t = [], 0.0
+    for w in text.split():
+        out.append(WordTiming(word=w, start=t, end=t + 0.3))
+        t += 0.32 + (0.5 if w == pause_after else 0.0)
+    return out
+
+
+@pytest.mark.parametrize("max_chars", [30, 40, 47])
+def test_a_long_sentence_splits_into_even_pages_where_a_clause_ends(max_chars: int) -> None:
+    words = _timed(
+        "Nimbus keeps every file your team touches in sync, across laptops, phones and the office server."
+    )
+    pages = [" ".join(w.word for w in page) for page in cap.pages(words, max_chars)]
+    # Greedy filling stranded "office server." on its own page after "...phones and the".
+    assert pages == [
+        "Nimbus keeps every file your team touches in sync,",
+        "across laptops, phones and the office server.",
+    ]
+
+
+def test_caption_pages_never_end_on_a_word_that_leans_on_the_next() -> None:
+    text = (
+        "Setup takes two minutes and needs no ticket from the IT team for any of the laptops we ship today."
+    )
+    for page in cap.pages(_timed(text), 20)[:-1]:
+        assert page[-1].word.lower() not in {"the", "of", "for", "from", "any", "and", "no"}, page[-1].word
+    # A pause always starts a page, and every word is on exactly one page.
+    paused = cap.pages(_timed("One two three four five six", pause_after="three"), 40)
+    assert [[w.word for w in p] for p in paused] == [["One", "two", "three"], ["four", "five", "six"]]
+
+
 def test_warm_up_loads_the_offline_voice_and_names_a_missing_model(tmp_path) -> None:
     from pipeline import AgentError, PipelineConfig, warm_up
     from pipeline.agents.narrator import PiperVoiceEngine
