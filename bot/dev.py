@@ -11,17 +11,28 @@ import arq.worker
 from aiohttp import web
 from loguru import logger
 
-from bot.embedded_redis import EmbeddedRedis
+from bot.embedded_redis import DEV_FOLDER, EmbeddedRedis
 from bot.runner import preflight
 from bot.settings import Settings
 from bot.web import BOLT, create_app
 from bot.worker import worker_settings
 
 
-async def dev(settings: Settings, folder: Path = Path(".oma")) -> int:
+def _mode(settings: Settings, team: str) -> str:
+    base = f"http://127.0.0.1:{settings.port}"
+    if not settings.slack_configured():
+        return (
+            f"HTTP API only (Slack not configured) at {base}/api/v1 (docs at {base}/api/v1/docs; "
+            "make a key with `oma api-key create --name me`)"
+        )
+    mode = "Socket Mode" if settings.slack_app_token else f"HTTP on port {settings.port} (/slack/events)"
+    return f"{mode}; workspace {team}; health {base}/health"
+
+
+async def dev(settings: Settings, folder: Path = DEV_FOLDER) -> int:
     embedded: EmbeddedRedis | None = None
     if not settings.redis_url:
-        embedded = EmbeddedRedis(folder / "redis", persist=True)
+        embedded = EmbeddedRedis(folder, persist=True)
         embedded.start()
         settings = settings.model_copy(update={"redis_url": embedded.url})
     runner: web.AppRunner | None = None
@@ -31,17 +42,11 @@ async def dev(settings: Settings, folder: Path = Path(".oma")) -> int:
         app = create_app(settings=settings)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        await web.TCPSite(
-            runner, "127.0.0.1" if settings.slack_app_token else "0.0.0.0", settings.port
-        ).start()
-        mode = "Socket Mode" if settings.slack_app_token else f"HTTP on port {settings.port} (/slack/events)"
+        # Only Slack's HTTP mode needs to be reached from outside; the rest stays on this machine.
+        public = settings.slack_configured() and not settings.slack_app_token
+        await web.TCPSite(runner, "0.0.0.0" if public else "127.0.0.1", settings.port).start()
         redis = f"embedded at {settings.redis_url}" if embedded else settings.redis_url
-        print(
-            f"OMA dev: {mode}; Redis {redis}; "
-            f"workspace {team}; health http://127.0.0.1:{settings.port}/health",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(f"OMA dev: {_mode(settings, team)}; Redis {redis}", file=sys.stderr, flush=True)
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 

@@ -24,18 +24,20 @@ def run(command: str, settings: Settings) -> int:
     log_backends(settings)  # which backend and model each agent uses
     if not settings.redis_url and command != "dev":
         raise SettingsError("REDIS_URL is missing: point it at your Redis, e.g. redis://127.0.0.1:6379/0.")
+    if command in ("web", "worker", "dev"):
+        if settings.slack_configured():
+            settings.require_slack()  # half a Slack set-up is a mistake worth stopping for
+        else:
+            logger.info("Slack: not configured (no SLACK_BOT_TOKEN): serving the HTTP API only")
     if command == "web":
-        settings.require_slack()
         asyncio.run(preflight(settings))
         asyncio.run(serve_web(settings))
         return 0
     if command == "worker":
-        settings.require_slack()
         asyncio.run(preflight(settings))
         run_worker(settings)
         return 0
     if command == "dev":
-        settings.require_slack()
         from bot.dev import dev
 
         return asyncio.run(dev(settings))
@@ -43,10 +45,11 @@ def run(command: str, settings: Settings) -> int:
 
 
 async def preflight(settings: Settings) -> str:
-    """Redis (when REDIS_URL is set) and Slack answer; the workspace name. Else one sentence."""
+    """Redis (when REDIS_URL is set) and Slack (when configured) answer; the workspace's name
+    ("" without Slack). Else one sentence."""
     if settings.redis_url:
         await redis_answers(settings.redis_url)
-    return await slack_workspace(settings)
+    return await slack_workspace(settings) if settings.slack_configured() else ""
 
 
 def run_worker(settings: Settings, pause: float = 5.0) -> None:

@@ -181,6 +181,11 @@ class Settings(BaseSettings):
             raise SettingsError(problems[0])
         return config
 
+    def slack_configured(self) -> bool:
+        """Whether any Slack credential is set. With none, OMA serves the HTTP API only."""
+        secrets = (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret)
+        return any(s is not None and s.get_secret_value() for s in secrets)
+
     def require_slack(self) -> None:
         """Stop with one clear message if the Slack credentials are missing or malformed."""
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""

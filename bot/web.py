@@ -76,11 +76,12 @@ def create_app(*, settings: Settings) -> web.Application:
     deps = slack.Deps(settings, core, Stats(core.store, core.queue), Reviewers(settings))
     app = web.Application(client_max_size=MAX_BODY, middlewares=[request_context])
     app[DEPS], app[REDIS] = deps, redis
-    app[BOLT] = make_bolt(settings, deps, client)
+    if settings.slack_configured():
+        app[BOLT] = make_bolt(settings, deps, client)
     if settings.slack_signing_secret is not None and settings.slack_signing_secret.get_secret_value():
         app[SIGNING_SECRET] = settings.slack_signing_secret.get_secret_value().encode()
     app[STARTED] = time.time()
-    app.router.add_post("/slack/events", slack_events)
+    app.router.add_post("/slack/events", slack_events if BOLT in app else slack_off)
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
     app.router.add_get("/ping", ping)
@@ -90,12 +91,12 @@ def create_app(*, settings: Settings) -> web.Application:
     async def open_slack(_app: web.Application) -> None:
         # One HTTP session for every Web API call: without it slack-sdk opens (and, against
         # Slack, TLS-handshakes) a new connection per call. Bolt's per-request clients share it.
-        app[BOLT].client.session = aiohttp.ClientSession()
+        client.session = aiohttp.ClientSession()
 
     async def close(_app: web.Application) -> None:
         await redis.aclose()
-        if app[BOLT].client.session is not None:
-            await app[BOLT].client.session.close()
+        if client.session is not None:
+            await client.session.close()
 
     app.on_startup.append(open_slack)
     app.on_cleanup.append(close)
@@ -151,6 +152,11 @@ def signed_by_slack(secret: bytes, body: bytes, headers) -> bool:
 
 def _refuse(status: int, error: str, message: str) -> web.Response:
     return web.json_response({"error": error, "message": message}, status=status)
+
+
+async def slack_off(request: web.Request) -> web.Response:
+    """/slack/events on a server without Slack settings (the HTTP API only)."""
+    return _refuse(404, "slack_not_configured", "Slack is not configured on this server (SLACK_BOT_TOKEN).")
 
 
 async def slack_events(request: web.Request) -> web.Response:

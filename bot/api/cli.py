@@ -8,6 +8,7 @@ import sys
 import time
 
 from bot.api.keys import KeyStore
+from bot.embedded_redis import DEV_FOLDER, dev_redis
 from bot.redis_conn import connect_redis
 from bot.settings import Settings
 
@@ -22,10 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    if not settings.redis_url:
-        print("error: REDIS_URL is required: keys are kept in Redis", file=sys.stderr)
-        return 2
-    return asyncio.run(_run(args, settings.redis_url))
+    if settings.redis_url:
+        return asyncio.run(_run(args, settings.redis_url))
+    print(f"REDIS_URL is not set: using the Redis of `oma dev` in {DEV_FOLDER}", file=sys.stderr)
+    with dev_redis() as url:
+        return asyncio.run(_run(args, url))
 
 
 async def _run(args: argparse.Namespace, redis_url: str) -> int:

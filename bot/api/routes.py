@@ -102,6 +102,9 @@ class Api:
                     "The request has invalid fields; see details.",
                     {f"{where}webhook_url": str(exc)},
                 ) from exc
+        if req.slack_channel and not self.settings.slack_configured():
+            why = "Slack is not configured on this server (SLACK_BOT_TOKEN): leave slack_channel out."
+            raise ApiError(422, "invalid_request", why, {f"{where}slack_channel": why})
         allowed = self.settings.allowed_channels
         if req.slack_channel and allowed and req.slack_channel not in allowed:
             why = "OMA isn't enabled in that Slack channel (OMA_ALLOWED_CHANNELS)."

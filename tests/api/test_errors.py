@@ -184,3 +184,20 @@ async def test_fuzzed_bodies_never_answer_5xx(api: ApiClient):
     for query in ("limit=abc", "cursor=" + "A" * 300, "status=%00", "limit=1e9"):
         resp, body = await api.call("GET", "/api/v1/videos?" + query)
         assert resp.status == 422, body
+
+
+async def test_without_slack_settings_the_api_serves_alone(settings, keys: KeyStore):
+    """No SLACK_* at all: the HTTP API works, Slack's route says it is off, and a request that
+    asks for a Slack channel is refused on that field (it used to fail as 'database' trouble)."""
+    alone = settings.model_copy(update={"slack_bot_token": None, "slack_signing_secret": None})
+    assert not alone.slack_configured() and settings.slack_configured()
+    _record, token = await keys.create("no-slack")
+    async with serve(alone) as web_client:
+        api = ApiClient(web_client.base, web_client.session, token)
+        resp, body = await api.call("POST", "/api/v1/videos", BRIEF)
+        assert resp.status == 202 and body["status"] == "queued", body
+        resp, body = await api.call("POST", "/api/v1/videos", {**BRIEF, "slack_channel": "C0123ABC"})
+        typed(resp, body, 422, "invalid_request")
+        assert "not configured" in body["details"]["slack_channel"]
+        async with web_client.session.post(web_client.base + "/slack/events", data=b"x=1") as resp:
+            assert resp.status == 404 and (await resp.json())["error"] == "slack_not_configured"

@@ -18,17 +18,21 @@ from tests.conftest import free_port
 from tests.media import probe
 
 
+def clean_env() -> dict[str, str]:
+    """This process's environment without any OMA, Slack, Redis or OpenAI setting."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "OMA_", "OPENAI_"))}
+
+
 class Dev:
-    def __init__(self, folder: Path, slack_url: str, token: str = BOT_TOKEN, **extra: str) -> None:
+    def __init__(self, folder: Path, slack_url: str | None, token: str = BOT_TOKEN, **extra: str) -> None:
+        """`oma dev` in `folder`; with `slack_url` None it has no Slack settings at all."""
         self.port = free_port()
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "REDIS_", "OMA_", "OPENAI_"))
-        }
+        env = clean_env()
+        if slack_url is not None:
+            env.update({"SLACK_BOT_TOKEN": token, "SLACK_SIGNING_SECRET": SECRET})
+            env["SLACK_API_URL"] = slack_url + "/api/"
         env.update(
             {
-                "SLACK_BOT_TOKEN": token,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": slack_url + "/api/",
                 "PORT": str(self.port),
                 "OMA_VIDEO_HEIGHT": "240",
                 "OMA_ENV": "development",
@@ -143,3 +147,42 @@ def test_dev_in_socket_mode_takes_requests_over_the_websocket(tmp_path: Path, sl
         out = dev.stop()
     assert len(done) == 1 and "OMA dev: Socket Mode" in out
     assert APP_TOKEN not in out and BOT_TOKEN not in out
+
+
+def oma(folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=folder, env=clean_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_without_slack_dev_serves_the_http_api_with_a_key_made_before_or_during(tmp_path: Path) -> None:
+    token = oma(tmp_path, "api-key", "create", "--name", "ci").splitlines()[1]
+    dev = Dev(tmp_path, None)
+    try:
+        dev.wait_ready()
+        assert "ci" in oma(tmp_path, "api-key", "list")  # the running dev's Redis, through its url file
+        base, auth = f"http://127.0.0.1:{dev.port}/api/v1/videos", {"Authorization": f"Bearer {token}"}
+        brief = {"title": "Meet Nimbus", "description": "Nimbus keeps your files in sync.", "duration": 15}
+        req = urllib.request.Request(
+            base, data=json.dumps(brief).encode(), headers={**auth, "Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=5) as r:
+            task = json.load(r)
+
+        def delivered() -> dict | None:
+            with urllib.request.urlopen(urllib.request.Request(f"{base}/{task['id']}", headers=auth)) as r:
+                body = json.load(r)
+            assert body["status"] != "failed", body
+            return body if body["status"] == "delivered" else None
+
+        wait_for(delivered, within=90)
+        video = tmp_path / "got.mp4"
+        with urllib.request.urlopen(urllib.request.Request(f"{base}/{task['id']}/file", headers=auth)) as r:
+            video.write_bytes(r.read())
+        assert abs(probe(video).duration - 15) <= 0.1
+    finally:
+        out = dev.stop()
+    assert "HTTP API only (Slack not configured)" in out, out
+    assert not (tmp_path / ".oma" / "redis" / "url").exists()  # gone with the server
