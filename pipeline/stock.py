@@ -39,7 +39,7 @@ from pipeline.media import (
     ingest_file,
 )
 from pipeline.models import ScenePlan, Script, Storyboard
-from pipeline.text import FUNCTION_WORDS, sentences, wordset
+from pipeline.text import _ADVERBS, _NUMBER_WORDS, FUNCTION_WORDS, sentences, wordset
 
 PEXELS_URL = "https://api.pexels.com"
 PER_PAGE = 15
@@ -58,15 +58,20 @@ STYLE_QUERY = {
 }
 # Words that say nothing a stock library can show: filler, the offline planner's own prompt
 # words, styles, and verbs and adjectives common in briefings.
-FILLER = FUNCTION_WORDS | wordset(
-    """abstract composition evoking image picture scene visual style illustration shows showing
+FILLER = (
+    FUNCTION_WORDS
+    | _NUMBER_WORDS
+    | _ADVERBS
+    | wordset(
+        """abstract composition evoking image picture scene visual style illustration shows showing
     corporate modern cinematic minimal playful palette background no text letters logos
     meet try get gets got make makes made take takes keep keeps use uses set sets give gives let
     lets see sees look looks need needs want wants work works come comes go goes find finds
     help helps start starts run runs ready quick quickly new free best better good great easy
     simple fast faster today now here there thanks watching thank you yours ours what's how why
     everything everyone something anything nothing every all one two three first last next more
-    it's don't can't won't isn't"""
+    it's don't can't won't isn't once twice always never often ever wherever whenever"""
+    )
 )
 
 
