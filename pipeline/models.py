@@ -150,6 +150,7 @@ class Draft(BaseModel):
     stock: list[MediaItem] = Field(
         default_factory=list, description="Stock footage picked for the scenes without their own file"
     )
+    stock_search: bool = Field(default=False, description="Scenes without their own file get stock footage")
 
     @property
     def shown(self) -> list[MediaItem]:

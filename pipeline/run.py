@@ -34,7 +34,7 @@ from pipeline.briefing import Briefing
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig, backend_problems
 from pipeline.drafting import plan_draft
-from pipeline.edits import SceneEdit
+from pipeline.edits import SceneEdit, dropped_files
 from pipeline.errors import AgentError, Cancelled
 from pipeline.llm import ChatModel, make_client
 from pipeline.media import MediaItem
@@ -352,6 +352,9 @@ def make_draft(
         planned = plan_draft(briefing, be.llm, config.fps, report, previous, feedback, edits)
         briefing, script, board = planned.briefing, planned.script, planned.board
         media = list(previous.media if media is None and previous else media or [])
+        if edits and previous is not None:  # files taken off a scene and given to none leave
+            off = dropped_files(previous.storyboard, edits, board)
+            media = [m for m in media if m.key not in off]
         board, cast_notes = assign_media(board, media)
         geo = geometry(briefing, config)
         stock = (
@@ -388,6 +391,7 @@ def make_draft(
             work_dir=work.root,
             media=media,
             stock=stock.items if stock else [],
+            stock_search=stock is not None,
         )
     except Cancelled:
         work.clean_temporaries()

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from PIL import Image
 from pydantic import SecretStr
 
-from pipeline import PipelineConfig, make_draft, parse_briefing
+from pipeline import PipelineConfig, SceneEdit, edit_draft, make_draft, parse_briefing
+from pipeline.cache import WorkDir
 from pipeline.config import backend_problems
+from pipeline.media import ingest
+from pipeline.run import work_dir_for
 from tests.fakes.pexels import KEY, FakePexels, picture
 from tests.fakes.server import ThreadedServer
 from tests.media import frame, probe
@@ -194,3 +198,33 @@ def test_oma_render_shows_each_scenes_stock_pick_in_its_scene(
     assert scores[laptop][1] >= FOUND and scores[phone][2] >= FOUND, scores
     assert scores[laptop][2] < ABSENT and scores[phone][1] < ABSENT, scores
     shutil.rmtree(tmp_path / "work", ignore_errors=True)
+
+
+def test_edits_ask_for_the_next_result_a_search_phrase_or_move_a_file(tmp_path: Path, pexels) -> None:
+    fake, url = pexels
+    config = _config(tmp_path, url)
+    Image.new("RGB", (320, 180), (200, 40, 40)).save(tmp_path / "shot.png")
+    briefing = parse_briefing(BRIEFING)
+    media, _ = ingest([("shot.png", tmp_path / "shot.png")], WorkDir(work_dir_for(briefing, config)))
+    first = make_draft(briefing, config, media=media)
+    own = media[0].key
+    assert [p.media == own for p in first.storyboard.scenes] == [False, True, False, False]
+    assert _picks(first) == [101, None, 103, 102] and first.stock_search
+
+    # Next result for scene 3, a phrase for scene 4: the words stay, and so do the durations.
+    second = edit_draft(
+        first, [SceneEdit(number=3, stock_next=True), SceneEdit(number=4, stock_query="coffee cup")], config
+    )
+    assert _picks(second)[2] not in (None, 103) and _picks(second)[3] == 301
+    assert "coffee cup" in fake.searched()
+    assert [p.duration for p in second.storyboard.scenes] == [p.duration for p in first.storyboard.scenes]
+    assert second.notes[0] == "Edited scene 3 (next stock result) and scene 4 (stock search “coffee cup”)."
+
+    # The file moves to scene 3; scene 2 gets stock footage in its place.
+    third = edit_draft(second, [SceneEdit(number=3, media=own)], config)
+    assert [p.media == own for p in third.storyboard.scenes] == [False, False, True, False]
+    assert _picks(third)[1] is not None and third.media == media
+    # Taken off its scene and given to none, it leaves the video (and is not handed back by casting).
+    fourth = edit_draft(third, [SceneEdit(number=3, media="")], config)
+    assert fourth.media == [] and all(p.media != own for p in fourth.storyboard.scenes)
+    assert None not in _picks(fourth)
