@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from pipeline import PipelineConfig, SceneEdit, edit_draft, make_draft, parse_briefing
 from pipeline.cache import WorkDir
 from pipeline.config import backend_problems
+from pipeline.edits import check_edits
 from pipeline.media import ingest
 from pipeline.run import work_dir_for
 from tests.fakes.pexels import KEY, FakePexels, picture
@@ -228,3 +229,11 @@ def test_edits_ask_for_the_next_result_a_search_phrase_or_move_a_file(tmp_path: 
     fourth = edit_draft(third, [SceneEdit(number=3, media="")], config)
     assert fourth.media == [] and all(p.media != own for p in fourth.storyboard.scenes)
     assert None not in _picks(fourth)
+
+    # One file for two scenes, or a file the draft does not have, is refused on those scenes.
+    twice = [SceneEdit(number=2, media=own), SceneEdit(number=3, media=own), SceneEdit(number=4, media="x")]
+    problems = check_edits(first.script, first.storyboard, twice, 30, {own: "shot.png"})
+    assert problems == {
+        3: "shot.png is chosen for scenes 2 and 3; a file shows in one scene.",
+        4: "Scene 4: that file is not in this draft.",
+    }
