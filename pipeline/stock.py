@@ -39,6 +39,7 @@ from pipeline.media import (
     ingest_file,
 )
 from pipeline.models import ScenePlan, Script, Storyboard
+from pipeline.render.media import FILL_RATIO
 from pipeline.text import _ADVERBS, _NUMBER_WORDS, FUNCTION_WORDS, sentences, wordset
 
 PEXELS_URL = "https://api.pexels.com"
@@ -216,6 +217,11 @@ def photo_candidate(item: dict, frame: tuple[int, int], query: str) -> Candidate
             "large2x": (round(ow * min(2 * fit, 1.0)), round(oh * min(2 * fit, 1.0))),
             "original": (ow, oh),
         }
+        # A photo of the other orientation would sit small and framed: Pexels' own crops fill.
+        a, v = ow / oh, frame[0] / frame[1]
+        crop = "portrait" if v < 0.9 else "landscape" if v > 1.1 else ""
+        if crop and max(a / v, v / a) > FILL_RATIO and _safe_url(src.get(crop)):
+            sizes = {crop: (800, 1200) if crop == "portrait" else (1200, 627)}
         options = [(w, h, str(src[k])) for k, (w, h) in sizes.items() if _safe_url(src.get(k))]
         if not options:
             return None

@@ -4,7 +4,6 @@ credits the footage as Pexels asks. Every message and view passes Block Kit vali
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 

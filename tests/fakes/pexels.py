@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from aiohttp import web
-from PIL import Image
+from PIL import Image, ImageOps
 
 from pipeline.render.ffmpeg import ffmpeg_exe
 
@@ -253,6 +253,13 @@ class FakePexels:
             return True
         if m := re.fullmatch(r"photo-(\d+)-(\w+)\.jpg", name):
             sizes = {"original": (1200, 800), "large2x": (1200, 800), "large": (940, 627), "tiny": (280, 200)}
-            picture(int(m.group(1)), sizes.get(m.group(2), (525, 350))).save(path, format="JPEG", quality=92)
+            crops = {"portrait": (800, 1200), "landscape": (1200, 627)}  # cropped, as Pexels does
+            whole = picture(int(m.group(1)))
+            made = (
+                ImageOps.fit(whole, crops[m.group(2)])
+                if m.group(2) in crops
+                else whole.resize(sizes.get(m.group(2), (525, 350)))
+            )
+            made.save(path, format="JPEG", quality=92)
             return True
         return False
