@@ -332,6 +332,14 @@ class Pexels:
         cached.touch()
         return found
 
+    def ping(self) -> int:
+        """One real, uncached search (for `oma doctor`): how many videos Pexels has for "nature"."""
+        body = self._get(f"{self.base}/videos/search?query=nature&per_page=1", SEARCH_MAX_BYTES, api=True)
+        try:
+            return int(json.loads(body).get("total_results") or 0)
+        except (ValueError, AttributeError) as exc:
+            raise StockError("Pexels answered with something that is not a search result", stop=True) from exc
+
     def fetch(self, pick: Candidate) -> Path:
         """The pick's file in the shared cache, downloaded the first time only."""
         folder = self.cache / "files"
