@@ -96,6 +96,15 @@ def check_art(config: PipelineConfig) -> str:
     from pipeline.briefing import Style
     from pipeline.models import ScenePlan
 
+    if config.choice("art").backend == "stock":
+        from pipeline.run import stock_library
+        from pipeline.stock import StockError
+
+        try:
+            found = stock_library(config).ping()
+        except StockError as exc:
+            raise PipelineError("art_director", exc.why, retryable=True) from exc
+        return f"searched Pexels: {found} videos for 'nature'"
     engine: ArtEngine
     if config.choice("art").remote:
         engine = OpenAIImages(make_client(config, "art").with_options(max_retries=0), config)
@@ -153,6 +162,7 @@ def run_checks(settings: Settings) -> list[Check]:
             checks.append(Check("text", f"{choice.model} (offline)", True, "built in, nothing to call"))
             continue
         where = f"at {choice.endpoint.where}" if choice.endpoint else "(offline)"
+        where = "" if choice.backend == "stock" else where  # its model names Pexels' URL
         uses = f"{choice.model} {where}"
         checks.append(_timed(capability, uses, lambda work=work: work(config)))
     checks += asyncio.run(check_services(settings))

@@ -286,6 +286,7 @@ class Run:
                     cost_usd=result.cost_usd,
                     generation_seconds=round(took, 1),
                     render_notes=result.notes,
+                    credits=[c.model_dump(mode="json") for c in result.credits],
                 )
                 or task
             )

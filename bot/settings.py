@@ -17,7 +17,7 @@ from pydantic_settings import (
 from pydantic_settings import SettingsError as PydanticSettingsError
 
 from pipeline import PipelineConfig
-from pipeline.config import backend_problems
+from pipeline.config import PEXELS_API_URL, backend_problems
 
 # Settings that may instead come from a file that NAME_FILE names (Docker and Kubernetes secrets).
 SECRET_FILE_FIELDS = (
@@ -29,6 +29,7 @@ SECRET_FILE_FIELDS = (
     "sentry_dsn",
     "oma_tts_api_key",
     "oma_image_api_key",
+    "pexels_api_key",
 )
 
 
@@ -101,12 +102,16 @@ class Settings(BaseSettings):
     # Which backend each agent uses (auto: see pipeline/config.py), and separate speech/image servers.
     text_backend: Literal["auto", "openai", "offline"] = _oma("text_backend", default="auto")
     voice_backend: Literal["auto", "openai", "piper"] = _oma("voice_backend", default="auto")
-    art_backend: Literal["auto", "openai", "procedural"] = _oma("art_backend", default="auto")
+    art_backend: Literal["auto", "openai", "procedural", "stock"] = _oma("art_backend", default="auto")
     tts_base_url: str | None = _oma("tts_base_url", default=None)
     tts_api_key: SecretStr | None = _oma("tts_api_key", default=None)
     image_base_url: str | None = _oma("image_base_url", default=None)
     image_api_key: SecretStr | None = _oma("image_api_key", default=None)
     strict_backends: bool = _oma("strict_backends", default=False)
+    # Stock footage (OMA_ART_BACKEND=stock): the key, Pexels' API, and the downloads every task shares.
+    pexels_api_key: SecretStr | None = None
+    pexels_url: str = _oma("pexels_url", default=PEXELS_API_URL)
+    stock_dir: Path = _oma("stock_dir", default=Path(".oma/stock"))
     job_timeout: int = _oma("job_timeout", default=1800, ge=30)
     max_tries: int = _oma("max_tries", default=3, ge=1)
     concurrency: int = _oma("concurrency", default=1, ge=1, le=16)
@@ -176,6 +181,9 @@ class Settings(BaseSettings):
             image_base_url=self.image_base_url or None,
             image_api_key=self.image_api_key,
             strict_backends=self.strict_backends,
+            pexels_api_key=self.pexels_api_key,
+            pexels_base_url=self.pexels_url,
+            stock_dir=self.stock_dir,
         )
         if problems := backend_problems(config):
             raise SettingsError(problems[0])
@@ -217,7 +225,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         name = str(err["loc"][0]).upper() if err["loc"] else "a setting"
-        if not name.startswith(("SLACK_", "REDIS_", "PORT", "OPENAI_", "SENTRY_")):
+        if not name.startswith(("SLACK_", "REDIS_", "PORT", "OPENAI_", "SENTRY_", "PEXELS_")):
             name = f"OMA_{name}"
         raise SettingsError(f"{name} is invalid: {err['msg']}") from exc
     except PydanticSettingsError as exc:  # a value its source could not even read

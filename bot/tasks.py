@@ -86,6 +86,8 @@ class Task(BaseModel):
     generation_seconds: float | None = None
     # One line each: a voice or image service that failed mid-render and the offline stand-in.
     render_notes: list[str] = Field(default_factory=list)
+    # The stock footage in the delivered video, credited as its library asks (pipeline.media.Credit).
+    credits: list[dict] = Field(default_factory=list)
     request_id: str = ""
     revision: int = 0
     review_ts: str | None = None

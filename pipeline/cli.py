@@ -56,7 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # The same choices as OMA_TEXT_BACKEND, OMA_VOICE_BACKEND, OMA_ART_BACKEND, OMA_STRICT_BACKENDS.
     parser.add_argument("--text-backend", choices=("auto", "openai", "offline"), help="script and storyboard")
     parser.add_argument("--voice-backend", choices=("auto", "openai", "piper"), help="the narration")
-    parser.add_argument("--art-backend", choices=("auto", "openai", "procedural"), help="the scenes' images")
+    parser.add_argument(
+        "--art-backend", choices=("auto", "openai", "procedural", "stock"), help="the scenes' images"
+    )
     parser.add_argument(
         "--strict-backends",
         action="store_true",
@@ -156,7 +158,7 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
     bar = Bar()
     try:
         draft = make_draft(briefing, config, progress=bar, media=media)
-        names = {m.key: m.name for m in draft.media}
+        names = {m.key: m.shown_as() for m in draft.shown}
         for i, plan in enumerate(draft.storyboard.scenes, 1):
             if plan.media in names and not args.draft_only:
                 print(f"Scene {i} shows {names[plan.media]}", file=sys.stderr)
@@ -188,6 +190,8 @@ def _render(draft: Draft, config: PipelineConfig, output: Path, bar: Bar) -> int
         print("Captions: " + ", ".join(str(p) for p in result.captions))
     for note in result.notes:
         print(f"Note: {note}")
+    for credit in result.credits:
+        print(f"Credit: {credit.line()} ({credit.page_url or 'https://www.pexels.com'})")
     return EXIT_OK
 
 
@@ -200,7 +204,7 @@ def _write_draft(draft: Draft, output: Path) -> None:
     sheet.write_bytes(draft.contact_sheet.read_bytes())
     saved = draft.model_copy(update={"contact_sheet": sheet.resolve(), "work_dir": draft.work_dir.resolve()})
     script.write_text(saved.model_dump_json(indent=2), encoding="utf-8")
-    names = {m.key: m.name for m in draft.media}
+    names = {m.key: m.shown_as() for m in draft.shown}
     for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):
         shown = plan.headline or f"({plan.kind}: {', '.join(plan.items)})"
         print(f"{i:>2}. [{plan.duration:5.1f} s] {shown}\n    {scene.narration}")

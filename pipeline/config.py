@@ -19,10 +19,11 @@ from pipeline.brand import Brand, CaptionPosition
 
 TextBackend = Literal["auto", "openai", "offline"]
 VoiceBackend = Literal["auto", "openai", "piper"]
-ArtBackend = Literal["auto", "openai", "procedural"]
+ArtBackend = Literal["auto", "openai", "procedural", "stock"]
 Capability = Literal["text", "voice", "art"]
 
 OPENAI_API_URL = "https://api.openai.com/v1"
+PEXELS_API_URL = "https://api.pexels.com"
 # The setting that picks each capability's backend, and the one naming its own server.
 BACKEND_SETTING = {"text": "OMA_TEXT_BACKEND", "voice": "OMA_VOICE_BACKEND", "art": "OMA_ART_BACKEND"}
 URL_SETTING = {"text": "OPENAI_BASE_URL", "voice": "OMA_TTS_BASE_URL", "art": "OMA_IMAGE_BASE_URL"}
@@ -82,6 +83,8 @@ class Choice:
     def describe(self, strict: bool = False) -> str:
         """One line for start-up logs: which agents, which backend and model."""
         head = f"{self.capability} ({AGENTS[self.capability]}):"
+        if self.backend == "stock":
+            return f"{head} {self.model}; procedural art where Pexels has nothing or fails"
         if self.endpoint is None:
             return f"{head} {self.model} (offline)"
         line = f"{head} model {self.model} at {self.endpoint.where}"
@@ -135,6 +138,11 @@ class PipelineConfig(BaseModel):
     brand: Brand | None = None
     # Where captions go, over the kit's choice (`oma render --captions`, the briefing form).
     caption_position: CaptionPosition | None = None
+    # Stock footage (art_backend "stock"): Pexels' key, its API (a stand-in in tests), and the
+    # folder of downloads and searches every task shares.
+    pexels_api_key: SecretStr | None = None
+    pexels_base_url: str = PEXELS_API_URL
+    stock_dir: Path = Path(".oma/stock")
 
     @property
     def online(self) -> bool:
@@ -162,6 +170,10 @@ class PipelineConfig(BaseModel):
                 own_url = self.tts_base_url if capability == "voice" else self.image_base_url
                 remote = bool(own_url) or own_api
             setting = "openai" if remote else OFFLINE[capability]
+        if setting == "stock":
+            return Choice(
+                capability, "stock", f"Pexels stock footage at {public_url(self.pexels_base_url)}", None
+            )
         if setting != "openai":
             return Choice(capability, setting, self._offline_model(capability), None)
         model = {"text": self.text_model, "voice": self.tts_model, "art": self.image_model}[capability]
@@ -191,6 +203,10 @@ def public_url(url: str) -> str:
 def backend_problems(config: PipelineConfig) -> list[str]:
     """Backends set to `openai` that have nowhere to go: OpenAI's own API with no key."""
     problems = []
+    if config.art_backend == "stock" and _key(config.pexels_api_key) is None:
+        problems.append(
+            "OMA_ART_BACKEND=stock needs PEXELS_API_KEY (a free key from https://www.pexels.com/api/)."
+        )
     for capability in ("text", "voice", "art"):
         choice = config.choice(capability)  # type: ignore[arg-type]
         where = choice.endpoint

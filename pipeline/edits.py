@@ -30,6 +30,19 @@ class SceneEdit(BaseModel):
     headline: str | None = Field(default=None, description="The on-screen headline, exactly")
     narration: str | None = Field(default=None, description="What the narrator says, exactly")
     remove: bool = Field(default=False, description="Leave the scene out of the video")
+    media: str | None = Field(
+        default=None,
+        description="The key of the team's file this scene shows instead (moved from the scene that "
+        'showed it), or "" for none (stock footage or generated art); None leaves it as it is',
+    )
+    stock_next: bool = Field(default=False, description="Stock scene: the next search result instead")
+    stock_query: str | None = Field(
+        default=None, max_length=100, description="Stock scene: search with this phrase instead of its words"
+    )
+
+    @property
+    def words(self) -> bool:
+        return self.headline is not None or self.narration is not None or self.remove
 
 
 class EditError(PipelineError):
@@ -74,19 +87,37 @@ def check_scenes(
     return errors
 
 
-def check_edits(script: Script, board: Storyboard, edits: list[SceneEdit], duration: int) -> dict[int, str]:
-    """Why these edits cannot be applied to this script and storyboard ({} when they can).
+def check_edits(
+    script: Script,
+    board: Storyboard,
+    edits: list[SceneEdit],
+    duration: int,
+    files: dict[str, str] | None = None,
+) -> dict[int, str]:
+    """Why these edits cannot be applied to this script and storyboard ({} when they can);
+    `files` names the draft's own files by key (None: not checked).
 
     Errors name scenes by the numbers the reviewer saw, before any removal.
     """
     n = len(script.scenes)
+    names = files or {}
     errors: dict[int, str] = {}
     seen: set[int] = set()
+    chosen: dict[str, int] = {}
     for e in edits:
         if e.number > n:
             errors[e.number] = f"There is no scene {e.number}; the draft has {n}."
         elif e.number in seen:
             errors[e.number] = f"Scene {e.number} is edited twice."
+        elif e.media and files is not None and e.media not in files:
+            errors[e.number] = f"Scene {e.number}: that file is not in this draft."
+        elif e.media and e.media in chosen:
+            scenes = f"scenes {chosen[e.media]} and {e.number}"
+            errors[e.number] = (
+                f"{names.get(e.media, 'A file')} is chosen for {scenes}; a file shows in one scene."
+            )
+        if e.media:
+            chosen.setdefault(e.media, e.number)
         seen.add(e.number)
     if errors:
         return errors
@@ -125,6 +156,7 @@ def apply_edits(
     scenes, plans, kept = [], [], []
     changed: list[str] = []
     removed: list[int] = []
+    given: dict[str, int] = {}  # a file the edits give a scene -> that scene's index in `plans`
     for i, (scene, plan) in enumerate(zip(script.scenes, board.scenes, strict=True), 1):
         e = by_number.get(i)
         if e and e.remove:
@@ -141,15 +173,26 @@ def apply_edits(
             if new
         ]
         if what:
-            changed.append(f"scene {i} ({' and '.join(what)})")
             update = {"narration": narration}
             if "headline" in what:
                 update["key_point"] = headline
             scene = scene.model_copy(update=update)
             plan = plan.model_copy(update={"headline": headline})
+        if e is not None:
+            plan, shown = _pictured(plan, e)
+            what += shown
+            if e.media:
+                given[e.media] = len(plans)
+        if what:
+            changed.append(f"scene {i} ({' and '.join(what)})")
         scenes.append(scene)
         plans.append(plan)
         kept.append(e is None or "narration" not in what)
+    # A file moved to an edited scene leaves the scene that showed it.
+    plans = [
+        p.model_copy(update={"media": None}) if p.media in given and given[p.media] != k else p
+        for k, p in enumerate(plans)
+    ]
     if not changed and not removed:
         raise EditError({0: "The edits change nothing."})
     new_script = script.model_copy(update={"scenes": scenes})
@@ -159,6 +202,34 @@ def apply_edits(
     if _voice_seconds([s.narration for s in scenes], HURRIED) > duration:
         notes.append(f"The narration is long for {duration} s; the voice will speak faster than usual.")
     return new_script, new_board, notes
+
+
+def _pictured(plan: ScenePlan, e: SceneEdit) -> tuple[ScenePlan, list[str]]:
+    """The plan with the edit's picture choices, and what they changed, for the summary."""
+    update: dict[str, object] = {}
+    what = []
+    if e.media is not None and (e.media or None) != plan.media:
+        update["media"] = e.media or None
+        what.append("picture")
+    query = " ".join((e.stock_query or "").split())
+    if e.stock_query is not None and query != plan.stock_query:
+        update |= {"stock_query": query, "stock_skip": 0}
+        what.append(f"stock search “{query}”" if query else "stock search from its words")
+    if e.stock_next:
+        update["stock_skip"] = int(update.get("stock_skip", plan.stock_skip)) + 1  # type: ignore[arg-type]
+        what.append("next stock result")
+    return plan.model_copy(update=update), what
+
+
+def dropped_files(before: Storyboard, edits: list[SceneEdit], after: Storyboard) -> set[str]:
+    """Files the reviewer took off a scene and gave to no other: they leave the video (instead
+    of being handed to another scene by casting)."""
+    taken_off = {
+        before.scenes[e.number - 1].media
+        for e in edits
+        if e.media is not None and not e.remove and e.number <= len(before.scenes)
+    }
+    return {k for k in taken_off if k} - {p.media for p in after.scenes if p.media}
 
 
 _KIND_FIELDS = {

@@ -52,6 +52,23 @@ CLAIMS = {
 LABELS = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP", "gif": "GIF", "mp4": "MP4/MOV", "webm": "WebM"}
 
 
+class Credit(BaseModel):
+    """Where a stock picture or clip comes from, and the credit its library asks for."""
+
+    provider: str = "Pexels"
+    kind: Literal["video", "photo"]
+    id: int
+    page_url: str = Field(description="its page on the library's site")
+    author: str
+    author_url: str
+    thumbnail: str = Field(default="", description="a small preview image's URL, for the draft")
+    query: str = Field(default="", description="the search it was found with")
+
+    def line(self) -> str:
+        """ "Video by Jane Doe on Pexels", as Pexels asks to be credited."""
+        return f"{'Video' if self.kind == 'video' else 'Photo'} by {self.author} on {self.provider}"
+
+
 class MediaItem(BaseModel):
     """One accepted file, by content: `key` is its hash, `name` only a label for people."""
 
@@ -63,9 +80,16 @@ class MediaItem(BaseModel):
     height: int
     duration: float = 0.0
     posters: list[str] = Field(default_factory=list, description="clip: stills at 10%, 50%, 90%")
+    credit: Credit | None = Field(default=None, description="stock footage: where it is from (None: own)")
 
     def path(self, work_root: Path) -> Path:
         return work_root / "media" / self.file
+
+    def shown_as(self) -> str:
+        """How the draft names it: the file's name, or its stock credit with its page."""
+        if self.credit is None:
+            return self.name
+        return f"{self.credit.line()} ({self.credit.page_url or 'https://www.pexels.com'})"
 
     def poster_paths(self, work_root: Path) -> list[Path]:
         return [work_root / "media" / p for p in self.posters]

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from pipeline.briefing import Briefing
-from pipeline.media import MediaItem
+from pipeline.media import Credit, MediaItem
 
 Layout = Literal["center", "left", "top"]
 Transition = Literal["fade", "dissolve", "slideleft", "wipeleft", "circleopen", "smoothleft", "fadeblack"]
@@ -77,6 +78,9 @@ class ScenePlan(BaseModel):
         description="The key of the team's own picture or clip this scene shows (from the media "
         "list), or empty for generated art",
     )
+    # The reviewer's asks for a stock scene (Edit scenes); not the storyboard model's to set.
+    stock_query: SkipJsonSchema[str] = Field(default="", description="A search phrase for its stock footage")
+    stock_skip: SkipJsonSchema[int] = Field(default=0, ge=0, description="Better matches to pass over")
 
 
 class Storyboard(BaseModel):
@@ -143,6 +147,15 @@ class Draft(BaseModel):
         default_factory=list,
         description="The team's own pictures and clips, checked and stored in the working folder",
     )
+    stock: list[MediaItem] = Field(
+        default_factory=list, description="Stock footage picked for the scenes without their own file"
+    )
+    stock_search: bool = Field(default=False, description="Scenes without their own file get stock footage")
+
+    @property
+    def shown(self) -> list[MediaItem]:
+        """Every file a scene may show: the team's own, then the stock picks."""
+        return [*self.media, *self.stock]
 
     @property
     def cost_usd(self) -> float:
@@ -165,4 +178,7 @@ class RenderResult(BaseModel):
         default_factory=list,
         description="One line each, for the delivery: a voice or image service that failed mid-task "
         "and the offline backend that stood in",
+    )
+    credits: list[Credit] = Field(
+        default_factory=list, description="The stock footage in the video, credited as its library asks"
     )

@@ -34,7 +34,7 @@ from pipeline.briefing import Briefing
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig, backend_problems
 from pipeline.drafting import plan_draft
-from pipeline.edits import SceneEdit
+from pipeline.edits import SceneEdit, dropped_files
 from pipeline.errors import AgentError, Cancelled
 from pipeline.llm import ChatModel, make_client
 from pipeline.media import MediaItem
@@ -48,6 +48,7 @@ from pipeline.render.media import VERSION as MEDIA_VERSION
 from pipeline.render.media import ClipSource, clip_source, dimmed, fills, picture_canvas, picture_rows
 from pipeline.render.motion import Placed
 from pipeline.render.stills import Geometry, contact_sheet
+from pipeline.stock import Pexels, pick_stock
 
 # Measured by bench/render.py on a 2-core machine (seconds of work per second of video
 # at 720p); scaled by pixel count for larger outputs.
@@ -80,6 +81,12 @@ def backends(config: PipelineConfig) -> Backends:
         art = drawn if config.strict_backends else FallbackArt(drawn, art, notes)
     sources = [e for e in (voice, art) if hasattr(e, "usage")]
     return Backends(llm, voice, art, sources, notes)
+
+
+def stock_library(config: PipelineConfig) -> Pexels:
+    """Pexels with the config's key, API and shared cache folder (art backend "stock")."""
+    key = config.pexels_api_key.get_secret_value() if config.pexels_api_key else ""
+    return Pexels(key, config.stock_dir, config.pexels_base_url)
 
 
 def warm_up(config: PipelineConfig) -> None:
@@ -345,18 +352,29 @@ def make_draft(
         planned = plan_draft(briefing, be.llm, config.fps, report, previous, feedback, edits)
         briefing, script, board = planned.briefing, planned.script, planned.board
         media = list(previous.media if media is None and previous else media or [])
+        if edits and previous is not None:  # files taken off a scene and given to none leave
+            off = dropped_files(previous.storyboard, edits, board)
+            media = [m for m in media if m.key not in off]
         board, cast_notes = assign_media(board, media)
-        # Keyframes use the procedural art: cheap, and they show layout and palette.
         geo = geometry(briefing, config)
+        stock = (
+            pick_stock(stock_library(config), briefing, script, board, (geo.width, geo.height), work)
+            if (config.choice("art").backend == "stock")
+            else None
+        )
+        if stock is not None:
+            board, cast_notes = stock.board, [*cast_notes, *stock.notes]
+        shown = [*media, *(stock.items if stock else [])]
+        # Keyframes use the procedural art: cheap, and they show layout and palette.
         brand = branding(config)
         preview = ProceduralArt(brand)
         arts = [scene_art(preview, p, briefing.style, geo.canvas, work) for p in board.scenes]
-        staged = stage_media(board, arts, media, geo, work, brand)
+        staged = stage_media(board, arts, shown, geo, work, brand)
         stills = still_paths(board, staged.arts, briefing, geo, work, brand, staged.media)
         kinds, labels = [p.kind for p in board.scenes], [_label(p) for p in board.scenes]
         sheet = work.path("draft", content_key("sheet", 2, [s.name for s in stills], kinds, labels), ".png")
         work.build(sheet, lambda tmp: contact_sheet(stills, kinds, labels, geo, tmp))
-        drawn = sum(1 for m in shown_by(board, media) if m is None or not fills(m, geo))
+        drawn = sum(1 for m in shown_by(board, shown) if m is None or not fills(m, geo))
         seconds, cost = estimate(briefing, config, drawn)
         return Draft(
             briefing=briefing,
@@ -372,6 +390,8 @@ def make_draft(
             estimated_cost_usd=cost,
             work_dir=work.root,
             media=media,
+            stock=stock.items if stock else [],
+            stock_search=stock is not None,
         )
     except Cancelled:
         work.clean_temporaries()
@@ -434,7 +454,7 @@ def render(
         report("visuals", 0, "Drawing the scenes")
         step = report.steps("visuals", n)
         # A scene that its own picture or clip fills needs no generated (maybe paid-for) art.
-        filled = [m is not None and fills(m, geo) for m in shown_by(board, draft.media)]
+        filled = [m is not None and fills(m, geo) for m in shown_by(board, draft.shown)]
         wanted = [p for p, f in zip(board.scenes, filled, strict=True) if not f]
         drawn = iter(draw_scenes(be.art, wanted, briefing.style, geo.canvas, work, cancel, step))
         cheap = ProceduralArt(brand)
@@ -442,7 +462,7 @@ def render(
             scene_art(cheap, p, briefing.style, geo.canvas, work) if f else next(drawn)
             for p, f in zip(board.scenes, filled, strict=True)
         ]
-        staged = stage_media(board, arts, draft.media, geo, work, brand)
+        staged = stage_media(board, arts, draft.shown, geo, work, brand)
         visuals = scene_visuals(board, staged.arts, voices, briefing, geo, work, brand, staged.media)
         timings["visuals"] = time.monotonic() - t
 
@@ -501,4 +521,5 @@ def render(
         scenes_reused=editor.reused,
         captions=subtitles,
         notes=be.notes,
+        credits=[m.credit for m in shown_by(board, draft.stock) if m is not None and m.credit],
     )

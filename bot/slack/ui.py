@@ -8,8 +8,10 @@ from typing import Any
 
 from bot.tasks import Status, Task
 from pipeline import Draft
+from pipeline.agents.casting import eligible
 from pipeline.briefing import DURATION_MAX, DURATION_MIN, Aspect, Style, Tone
 from pipeline.media import LIMITS as MEDIA_LIMITS
+from pipeline.media import Credit
 from pipeline.progress import LABELS
 
 MODAL_ID = "briefing"
@@ -49,6 +51,15 @@ def mention(who: str) -> str:
     if _USER_ID.fullmatch(who):
         return f"<@{who}>"
     return f"<!subteam^{who}>" if _GROUP_ID.fullmatch(who) else esc(who)
+
+
+def credit_link(credit: dict[str, Any] | Credit) -> str:
+    """ "Video by <author|Name> on <page|Pexels>", as Pexels asks to be credited. The URLs were
+    checked when the answer was read (http(s), no spaces, `<`, `>` or `|`); the name is escaped."""
+    c = credit if isinstance(credit, Credit) else Credit.model_validate(credit)
+    author = f"<{c.author_url}|{esc(c.author)}>" if c.author_url else esc(c.author)
+    where = f"<{c.page_url}|{esc(c.provider)}>" if c.page_url else esc(c.provider)
+    return f"{'Video' if c.kind == 'video' else 'Photo'} by {author} on {where}"
 
 
 def _md(text: str) -> dict[str, Any]:
@@ -239,9 +250,17 @@ def progress_text(phase: str, percent: int, eta_seconds: float | None) -> str:
 def delivered_text(task: Task) -> str:
     size, title = (task.size_bytes or 0) / 1e6, esc(task.briefing.title)
     return (
-        f":white_check_mark: *{title}* is ready: {task.duration or 0:.0f} s, {size:.1f} MB, "
-        f"made in {task.generation_seconds or 0:.0f} s, cost ${task.cost_usd:.2f}."
-    ) + "".join(f"\n:information_source: {esc(note)}" for note in task.render_notes)
+        (
+            f":white_check_mark: *{title}* is ready: {task.duration or 0:.0f} s, {size:.1f} MB, "
+            f"made in {task.generation_seconds or 0:.0f} s, cost ${task.cost_usd:.2f}."
+        )
+        + "".join(f"\n:information_source: {esc(note)}" for note in task.render_notes)
+        + (
+            "\n:film_frames: Stock footage: " + "; ".join(credit_link(c) for c in task.credits)
+            if task.credits
+            else ""
+        )
+    )
 
 
 def failure_blocks(task: Task) -> tuple[str, Blocks]:
@@ -320,7 +339,8 @@ CANCEL_ACTION = "cancel_task"
 FEEDBACK_MODAL = "feedback"
 EDIT_ACTION = "edit_scenes"
 EDIT_MODAL = "edit_scenes"
-# A modal holds at most 100 blocks: three per scene (headline, narration, remove) and a note.
+# A modal holds at most 100 blocks: three per scene (headline, narration, remove) and a note
+# (fewer scenes fit when the file and stock blocks are there, see edit_scenes_max).
 EDIT_SCENES_MAX = 33
 
 
@@ -354,13 +374,24 @@ def draft_blocks(task: Task, draft: Draft, previous: Draft | None = None) -> tup
         )
     blocks: Blocks = [_md(head)]
     start = 0.0
-    shows = {m.key: m.name for m in draft.media}
+    shows = {m.key: m for m in draft.shown}
     for i, (scene, plan) in enumerate(zip(draft.script.scenes, draft.storyboard.scenes, strict=True), 1):
         end = start + plan.duration
         line = f"*{i}.* `{_clock(start)}–{_clock(end)}` *{esc(plan.headline)}*\n>{esc(scene.narration)}"
-        if plan.media in shows:
-            line += f"\n:frame_with_picture: shows _{esc(shows[plan.media])}_"
-        blocks.append(_md(line))
+        item = shows.get(plan.media or "")
+        block = _md(line)
+        if item is not None and item.credit is not None:
+            block = _md(
+                f"{line}\n:film_frames: {credit_link(item.credit)} · found with “{esc(item.credit.query)}”"
+            )
+            if item.credit.thumbnail:  # each scene's pick at a glance, beside its words
+                alt = f"Scene {i}: {item.credit.line()}"
+                block["accessory"] = {"type": "image", "image_url": item.credit.thumbnail, "alt_text": alt}
+        elif item is not None:
+            block = _md(f"{line}\n:frame_with_picture: shows _{esc(item.name)}_")
+        elif draft.stock_search:
+            block = _md(f"{line}\n:art: procedural art (no stock footage)")
+        blocks.append(block)
         start = end
     blocks = blocks[:44]  # Slack allows 50 blocks a message
     if draft.notes:  # what the built-in writer left out, or could not apply; a model stand-in
@@ -454,13 +485,76 @@ def feedback_modal(task_id: str, revision: int) -> dict[str, Any]:
 REVISE_ACTION = "revise_video"
 
 
+NO_FILE = "none"  # the picture choice for "no file of ours": stock footage or generated art
+
+
+def edit_scenes_max(draft: Draft) -> int:
+    """Scenes that fit in the Edit scenes modal (100 blocks, one for the note): three a scene
+    (headline, narration, remove), one more for the file choice, one more for a stock phrase."""
+    per = 3 + bool(draft.media) + draft.stock_search
+    return min(EDIT_SCENES_MAX, 99 // per)
+
+
+def _own(draft: Draft, plan) -> str:
+    """The key of the team's file a scene shows, or NO_FILE."""
+    return plan.media if any(m.key == plan.media for m in draft.media) else NO_FILE
+
+
+def _file_choice(draft: Draft, i: int, plan) -> dict[str, Any]:
+    none = "Stock footage" if draft.stock_search else "Generated art"
+    options = [{"text": _text(none), "value": NO_FILE}] + [
+        {"text": _text(m.name[:75]), "value": f"file:{m.key}"} for m in draft.media[:99]
+    ]
+    current = _own(draft, plan)
+    initial = next(o for o in options if o["value"] in (current, f"file:{current}"))
+    return {
+        "type": "input",
+        "block_id": f"m{i}",
+        "optional": True,
+        "label": _text(f"Scene {i}: picture or clip"),
+        "hint": _text(
+            "A file moves here from the scene that shows it; choosing none takes it out of the video."
+        ),
+        "element": {
+            "type": "static_select",
+            "action_id": "value",
+            "options": options,
+            "initial_option": initial,
+        },
+    }
+
+
+def _stock_phrase(draft: Draft, i: int, plan) -> dict[str, Any]:
+    found = {m.key: m.credit.query for m in draft.stock if m.credit}.get(plan.media or "", "")
+    element: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": 100}
+    if plan.stock_query:
+        element["initial_value"] = plan.stock_query[:100]
+    if found:
+        element["placeholder"] = _text(f"Now: {found}"[:150])
+    return {
+        "type": "input",
+        "block_id": f"s{i}",
+        "optional": True,
+        "label": _text(f"Scene {i}: stock search phrase"),
+        "element": element,
+    }
+
+
 def edit_modal(task_id: str, revision: int, draft: Draft) -> dict[str, Any]:
-    """Every scene's headline and narration as editable fields (plain text: nothing to escape)."""
+    """Every scene's headline and narration as editable fields (plain text: nothing to escape),
+    the file it shows (when the draft has the team's own files), and for stock footage a search
+    phrase and "Next stock result"."""
     blocks: Blocks = []
     start = 0.0
     pairs = list(zip(draft.script.scenes, draft.storyboard.scenes, strict=True))
-    for i, (scene, plan) in enumerate(pairs[:EDIT_SCENES_MAX], 1):
+    fits = edit_scenes_max(draft)
+    first, then = eligible(draft.storyboard)
+    may_show = {*first, *then}  # the scenes casting lets show a file
+    for i, (scene, plan) in enumerate(pairs[:fits], 1):
         end = start + plan.duration
+        options = [{"text": _text("Remove this scene"), "value": "remove"}]
+        if draft.stock_search:
+            options.append({"text": _text("Next stock result"), "value": "next"})
         blocks += [
             {
                 "type": "input",
@@ -485,22 +579,24 @@ def edit_modal(task_id: str, revision: int, draft: Draft) -> dict[str, Any]:
                     "max_length": 3000,
                 },
             },
+        ]
+        if draft.media and i - 1 in may_show:
+            blocks.append(_file_choice(draft, i, plan))
+        if draft.stock_search:
+            blocks.append(_stock_phrase(draft, i, plan))
+        blocks.append(
             {
                 "type": "input",
                 "block_id": f"r{i}",
                 "optional": True,
                 "label": _text(f"Scene {i}"),
-                "element": {
-                    "type": "checkboxes",
-                    "action_id": "value",
-                    "options": [{"text": _text("Remove this scene"), "value": "remove"}],
-                },
-            },
-        ]
+                "element": {"type": "checkboxes", "action_id": "value", "options": options},
+            }
+        )
         start = end
     note = "Change the words exactly as they should be heard and shown; only changed scenes are made again."
-    if len(pairs) > EDIT_SCENES_MAX:
-        note += f" Scenes {EDIT_SCENES_MAX + 1}-{len(pairs)} do not fit in this form: use Request changes."
+    if len(pairs) > fits:
+        note += f" Scenes {fits + 1}-{len(pairs)} do not fit in this form: use Request changes."
     blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": note}]})
     return {
         "type": "modal",
@@ -514,21 +610,31 @@ def edit_modal(task_id: str, revision: int, draft: Draft) -> dict[str, Any]:
 
 
 def read_edits(view: dict[str, Any], draft: Draft) -> list[dict[str, Any]]:
-    """The scenes whose words differ from `draft`, as SceneEdit fields (number from 1)."""
+    """The scenes whose words or pictures differ from `draft`, as SceneEdit fields (number from 1)."""
     values = view.get("state", {}).get("values", {})
     edits = []
     pairs = list(zip(draft.script.scenes, draft.storyboard.scenes, strict=True))
-    for i, (scene, plan) in enumerate(pairs[:EDIT_SCENES_MAX], 1):
+    for i, (scene, plan) in enumerate(pairs[: edit_scenes_max(draft)], 1):
         headline = values.get(f"h{i}", {}).get("value", {}).get("value")
         narration = values.get(f"n{i}", {}).get("value", {}).get("value")
-        checked = values.get(f"r{i}", {}).get("value", {}).get("selected_options") or []
+        checked = {
+            o.get("value") for o in values.get(f"r{i}", {}).get("value", {}).get("selected_options") or []
+        }
+        chosen = (values.get(f"m{i}", {}).get("value", {}).get("selected_option") or {}).get("value")
+        phrase = values.get(f"s{i}", {}).get("value", {}).get("value")
         edit: dict[str, Any] = {"number": i}
         if isinstance(headline, str) and " ".join(headline.split()) != plan.headline:
             edit["headline"] = headline
         if isinstance(narration, str) and " ".join(narration.split()) != scene.narration:
             edit["narration"] = narration
-        if any(o.get("value") == "remove" for o in checked):
+        if "remove" in checked:
             edit["remove"] = True
+        if isinstance(chosen, str) and chosen.removeprefix("file:") != _own(draft, plan):
+            edit["media"] = "" if chosen == NO_FILE else chosen.removeprefix("file:")
+        if f"s{i}" in values and " ".join(str(phrase or "").split()) != plan.stock_query:
+            edit["stock_query"] = str(phrase or "")
+        if "next" in checked:
+            edit["stock_next"] = True
         if len(edit) > 1:
             edits.append(edit)
     return edits

@@ -116,7 +116,8 @@ def on_edit(deps: Deps):
             )
             return
         scene_edits = [SceneEdit(**e) for e in edits]
-        problems = check_edits(draft.script, draft.storyboard, scene_edits, draft.briefing.duration)
+        files = {m.key: m.name for m in draft.media}
+        problems = check_edits(draft.script, draft.storyboard, scene_edits, draft.briefing.duration, files)
         if problems:
             await ack(response_action="errors", errors=_edit_errors(problems))
             return
@@ -139,10 +140,12 @@ def on_edit(deps: Deps):
 
 
 def _edit_errors(problems: dict[int, str]) -> dict[str, str]:
-    """Edit problems on the fields they concern: a headline's on its headline, the rest on the
-    scene's narration, the whole draft's on the first scene."""
+    """Edit problems on the fields they concern: a headline's on its headline, a file's on its
+    picture choice, the rest on the scene's narration, the whole draft's on the first scene."""
     errors: dict[str, str] = {}
     for number, message in problems.items():
         block = f"h{number}" if "headline" in message else f"n{max(number, 1)}"
+        if "file" in message and number:
+            block = f"m{number}"
         errors[block] = f"{errors[block]} {message}" if block in errors else message
     return errors

@@ -29,7 +29,7 @@ def doctor(monkeypatch: pytest.MonkeyPatch, tmp: Path, env: dict[str, str]) -> i
     import os
 
     for name in list(os.environ):
-        if name.startswith(("OPENAI_", "OMA_", "SLACK_", "REDIS_")):
+        if name.startswith(("OPENAI_", "OMA_", "SLACK_", "REDIS_", "PEXELS_")):
             monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -119,3 +119,21 @@ def test_a_worker_logs_which_backend_and_model_each_agent_uses(slack, redis_serv
     assert "voice (narrator): Piper en_US-joe-medium.onnx (offline)" in text
     assert "art (art director): procedural art (offline)" in text
     assert "sk-secret-in-url" not in text
+
+
+def test_doctor_searches_pexels_for_stock_footage_and_names_a_refused_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    from tests.fakes.pexels import KEY as PEXELS_KEY
+    from tests.fakes.pexels import FakePexels
+
+    fake = FakePexels(tmp_path / "served")
+    with ThreadedServer(fake.app()) as server:
+        env = {"OMA_ART_BACKEND": "stock", "PEXELS_API_KEY": PEXELS_KEY, "OMA_PEXELS_URL": server.url}
+        doctor(monkeypatch, tmp_path, env)
+        art = rows(capsys.readouterr().out)["art"]
+        assert f"Pexels stock footage at {server.url}" in art and "ok: searched Pexels: 3 videos" in art
+        assert fake.queries[-1] == ("/videos/search", {"query": "nature", "per_page": "1"})
+        assert doctor(monkeypatch, tmp_path, {**env, "PEXELS_API_KEY": "wrong-key"}) == 1
+        art = rows(capsys.readouterr().out)["art"]
+        assert "FAILED: Pexels refused the key (HTTP 401): check PEXELS_API_KEY" in art

@@ -26,7 +26,7 @@ def oma_render(monkeypatch: pytest.MonkeyPatch, tmp, env: dict[str, str], *args:
     import os
 
     for name in list(os.environ):
-        if name.startswith(("OPENAI_", "OMA_", "SLACK_", "REDIS_")):
+        if name.startswith(("OPENAI_", "OMA_", "SLACK_", "REDIS_", "PEXELS_")):
             monkeypatch.delenv(name)
     for name, value in {"OMA_WORK_DIR": str(tmp / "work"), **env}.items():
         monkeypatch.setenv(name, value)

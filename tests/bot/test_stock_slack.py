@@ -1,0 +1,148 @@
+"""Stock footage through Slack: the draft shows each scene's pick (thumbnail and credit), Edit
+scenes asks for the next result, a search phrase, or moves the team's file, and the delivery
+credits the footage as Pexels asks. Every message and view passes Block Kit validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pydantic import SecretStr
+
+from bot.tasks import Status, TaskStore
+from tests.bot.support import click, eventually, jobs, run_jobs, submission
+from tests.fakes.pexels import KEY, FakePexels
+from tests.fakes.server import ThreadedServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def pexels(tmp_path: Path) -> Iterator[tuple[FakePexels, str]]:
+    fake = FakePexels(tmp_path / "served")
+    with ThreadedServer(fake.app()) as server:
+        yield fake, server.url
+
+
+@pytest.fixture
+def settings(settings, pexels, tmp_path: Path):
+    """The bot's settings with stock footage from the loopback Pexels."""
+    _, url = pexels
+    return settings.model_copy(
+        update={
+            "art_backend": "stock",
+            "pexels_api_key": SecretStr(KEY),
+            "pexels_url": url,
+            "stock_dir": tmp_path / "stock",
+        }
+    )
+
+
+def _edited(view: dict, picks: dict[str, str], phrases: dict[str, str], checks: dict[str, list[str]]) -> dict:
+    """The Edit scenes modal submitted as opened, but for the given picture choices (block id ->
+    option value), stock phrases (block id -> text) and ticked boxes (block id -> values)."""
+    values: dict = {}
+    for block in view["blocks"]:
+        bid, element = block.get("block_id", ""), block.get("element", {})
+        if bid[:1] in ("h", "n"):
+            values[bid] = {"value": {"type": "plain_text_input", "value": element["initial_value"]}}
+        elif bid[:1] == "s":
+            values[bid] = {"value": {"type": "plain_text_input", "value": phrases.get(bid)}}
+        elif bid[:1] == "m":
+            chosen = picks.get(bid, element["initial_option"]["value"])
+            values[bid] = {"value": {"type": "static_select", "selected_option": {"value": chosen}}}
+        elif bid[:1] == "r":
+            ticked = [{"value": v} for v in checks.get(bid, [])]
+            values[bid] = {"value": {"type": "checkboxes", "selected_options": ticked}}
+    return {
+        "type": "view_submission",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "trig-edit",
+        "view": {**view, "id": "VEDITSTOCK", "state": {"values": values}},
+    }
+
+
+def _picks(draft) -> list[int | str | None]:
+    """Per scene: the Pexels id it shows, "own" for the team's file, None for procedural art."""
+    ids = {m.key: m.credit.id for m in draft.stock if m.credit}
+    own = {m.key for m in draft.media}
+    return ["own" if p.media in own else ids.get(p.media or "") for p in draft.storyboard.scenes]
+
+
+async def test_stock_picks_in_the_draft_edit_scenes_and_the_credit_on_delivery(
+    web_client, slack, redis, settings, pexels, tmp_path: Path
+) -> None:
+    fake, _ = pexels
+    Image.new("RGB", (320, 180), (200, 40, 40)).save(tmp_path / "shot.png")
+    shot = slack.share("shot.png", (tmp_path / "shot.png").read_bytes())
+    payload = submission(
+        view_id="VSTOCK",
+        skip=False,
+        description="Nimbus keeps every laptop in the office in sync. Every phone gets each update at "
+        "once, wherever you are. Try it free for thirty days.",
+        duration="30",
+    )
+    payload["view"]["state"]["values"]["media"] = {"value": {"type": "file_input", "files": [{"id": shot}]}}
+    await web_client.interactive(payload)
+    await eventually(lambda: jobs(redis))
+    await run_jobs(settings)
+    store = TaskStore(redis)
+    task = await store.get("vstock")
+    assert task is not None and task.status is Status.AWAITING_REVIEW, task
+    first = await store.get_draft(task.id, 1, settings.task_dir(task.id))
+    assert _picks(first) == [101, "own", 103, 102]
+
+    # The draft: each stock scene credited with links, its pick as a thumbnail beside its words.
+    (posted,) = [p for p in slack.called("chat.postMessage") if "Draft" in p["text"]]
+    scene1 = posted["blocks"][1]
+    assert scene1["accessory"]["type"] == "image" and scene1["accessory"]["image_url"].endswith(
+        "poster-101.jpg"
+    )
+    assert (
+        ":film_frames: Video by <https://www.pexels.com/@maker-101|Maker 101> on "
+        "<https://www.pexels.com/video/city-traffic-at-night-101/|Pexels> · found with “technology abstract”"
+    ) in scene1["text"]["text"]
+    assert ":frame_with_picture: shows _shot.png_" in posted["blocks"][2]["text"]["text"]
+
+    # Edit scenes: the file moves from scene 2 to scene 3, scene 4 gets a phrase, scene 1 the next
+    # result. Title and closing have no file choice (casting gives them none while others can).
+    await web_client.interactive(click("edit_scenes", f"{task.id}:1"))
+    opened = await eventually(
+        lambda: [v for v in slack.called("views.open") if v["view"]["callback_id"] == "edit_scenes"]
+    )
+    view = opened[-1]["view"]
+    ids = [b.get("block_id") for b in view["blocks"]]
+    assert ids[:8] == ["h1", "n1", "s1", "r1", "h2", "n2", "m2", "s2"] and "m4" not in ids
+    phrase = next(b for b in view["blocks"] if b.get("block_id") == "s3")
+    assert phrase["element"]["placeholder"]["text"] == "Now: phone update"
+    edit = _edited(view, {"m3": f"file:{first.media[0].key}"}, {"s4": "coffee cup"}, {"r1": ["next"]})
+    resp = await web_client.interactive(edit)
+    assert resp.status == 200 and await resp.text() == ""
+    await eventually(lambda: jobs(redis))
+    await run_jobs(settings)
+    task = await store.get(task.id)
+    second = await store.get_draft(task.id, 2, settings.task_dir(task.id))
+    assert task.revision == 2 and second is not None
+    picks = _picks(second)
+    assert picks[2] == "own" and picks[3] == 301 and picks[0] not in (None, 101) and picks[1] is not None
+    assert "coffee cup" in fake.searched()
+    closed = [p for p in slack.called("chat.update") if "edited scenes 1, 3, 4 of revision 1" in p["text"]]
+    assert closed, [p["text"] for p in slack.called("chat.update")]
+
+    # Approved and rendered: the delivery credits the footage in the video, with links.
+    await web_client.interactive(click("approve_draft", f"{task.id}:2"))
+    await eventually(lambda: jobs(redis))
+    await run_jobs(settings)
+    task = await store.get(task.id)
+    assert task.status is Status.DELIVERED, task
+    delivered = slack.called("files.completeUploadExternal")[-1]["initial_comment"]
+    assert ":film_frames: Stock footage: " in delivered
+    assert (
+        "Photo by <https://www.pexels.com/@ann-photo|Ann Photo> on <https://www.pexels.com/photo/"
+        in delivered
+    )
+    assert slack.refused == []  # every message and view passed Block Kit validation
