@@ -1,4 +1,5 @@
-"""The worker's periodic jobs: idle drafts expire, and disk use stays bounded."""
+"""The worker's periodic jobs: idle drafts expire, stuck and lost tasks are picked up, and disk
+use stays bounded."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ async def fail_stuck(ctx: dict[str, Any]) -> int:
     for task in stuck:
         await ctx["notifier"](task).on_status(task)
     return len(stuck)
+
+
+# A task queued this long with no job in arq lost its enqueue (the web app's call takes well under
+# a second); re-sending one that merely waits is a no-op, so this only bounds how long a loss lasts.
+LOST_AFTER = 60
+
+
+async def requeue_lost(ctx: dict[str, Any]) -> int:
+    """Queued tasks whose job never reached arq (Redis failed between the move and the enqueue)
+    get it sent again: the task is delivered late instead of never."""
+    service: TaskService = ctx["service"]
+    return len(await service.requeue_lost(time.time() - LOST_AFTER))
 
 
 async def housekeep(ctx: dict[str, Any]) -> int:
