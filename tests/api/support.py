@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -50,10 +51,13 @@ class ApiClient:
 
 @dataclass
 class Receiver:
-    """A webhook endpoint on loopback that keeps every POST and checks nothing itself."""
+    """A webhook endpoint on loopback that keeps every POST (and when it came) and checks
+    nothing itself; it answers the statuses of `answers` in turn, the last one from then on."""
 
     url: str = ""
+    answers: tuple[int, ...] = (204,)
     posts: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def events(self) -> list[dict]:
@@ -68,13 +72,14 @@ def signed(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 
 @asynccontextmanager
-async def receiver() -> AsyncIterator[Receiver]:
-    got = Receiver()
+async def receiver(*answers: int) -> AsyncIterator[Receiver]:
+    got = Receiver(answers=answers or (204,))
 
     async def hook(request: web.Request) -> web.Response:
         got.posts.append((dict(request.headers), await request.read()))
+        got.times.append(time.monotonic())
         got.arrived.set()
-        return web.Response(status=204)
+        return web.Response(status=got.answers[min(len(got.posts), len(got.answers)) - 1])
 
     app = web.Application()
     app.router.add_post("/hook", hook)
