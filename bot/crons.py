@@ -7,9 +7,12 @@ import asyncio
 import time
 from typing import Any
 
+from loguru import logger
+
 from bot.housekeeping import remove, sweep
 from bot.service import TaskService
 from bot.settings import Settings
+from bot.storage import Bucket, StorageError
 
 
 async def expire_drafts(ctx: dict[str, Any]) -> int:
@@ -50,8 +53,15 @@ async def requeue_lost(ctx: dict[str, Any]) -> int:
 
 
 async def housekeep(ctx: dict[str, Any]) -> int:
-    """Stale working folders, expired results, and the disk bound; returns files removed."""
+    """Stale working folders, expired results (in the bucket too), and the disk bound; returns
+    files removed."""
     settings: Settings = ctx["settings"]
+    expired = 0
+    if isinstance(storage := ctx.get("storage"), Bucket):
+        try:
+            expired = await storage.expire(time.time() - settings.result_ttl_days * 86400)
+        except StorageError as exc:  # the next round tries again
+            logger.warning("bucket housekeeping failed: {}", exc)
     swept = await sweep(
         ctx["store"],
         settings.work_dir,
@@ -59,4 +69,4 @@ async def housekeep(ctx: dict[str, Any]) -> int:
         settings.disk_limit_mb << 20,
         settings.result_ttl_days * 86400,
     )
-    return len(swept.removed)
+    return len(swept.removed) + expired

@@ -139,10 +139,12 @@ class WebhookNotifier(Silent):
         timeout: float,
         retry_seconds: float,
         resolver: AbstractResolver | None = None,
+        link: Any = None,
     ) -> None:
         self.store, self.secret_of = store, secret_of
         self.allow_private, self.timeout, self.retry_seconds = allow_private, timeout, retry_seconds
         self.resolver = resolver  # None: the system's (tests pass one they control)
+        self.link = link  # the video's download link in the bucket (Storage.link), if any
 
     async def on_status(self, task: Task, hours: float | None = None) -> None:
         event = EVENTS.get(task.status)
@@ -165,7 +167,7 @@ class WebhookNotifier(Silent):
                 "id": uuid.uuid4().hex,
                 "type": event,
                 "created": time.time(),
-                "data": {**VideoOut.of(task).model_dump(mode="json"), **extra},
+                "data": {**VideoOut.of(task, download=self._download(task)).model_dump(mode="json"), **extra},
             }
         ).encode()
         deadline, delay = time.monotonic() + self.retry_seconds, 0.5
@@ -181,6 +183,9 @@ class WebhookNotifier(Silent):
                 return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, 15.0)
+
+    def _download(self, task: Task) -> str | None:
+        return self.link(task.id) if self.link is not None and task.status is Status.DELIVERED else None
 
     async def _post(self, url: str, secret: str, body: bytes, event: str) -> WebhookAttempt:
         ts = str(int(time.time()))

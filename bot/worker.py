@@ -26,7 +26,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["slack"] = make_client(settings, timeout=settings.upload_timeout)
     ctx["slack"].session = aiohttp.ClientSession()  # reuse connections across a job's many calls
     core = build_core(settings, ctx["redis"], ctx["slack"])
-    ctx.update(store=core.store, service=core.service, notifier=core.notifier)
+    ctx.update(store=core.store, service=core.service, notifier=core.notifier, storage=core.storage)
     try:
         await asyncio.to_thread(warm_up, settings.pipeline_config())
     except PipelineError as exc:  # e.g. a missing OMA_PIPER_MODEL: each job will say so in its thread

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot.api.schemas import ErrorOut
+from bot.storage import StorageError
 from pipeline.briefing import field_errors
 
 PREFIX = "/api/v1"
@@ -89,6 +90,10 @@ async def typed_errors(request: web.Request, handler) -> web.StreamResponse:
                 "OMA can't reach its database right now; try again in a minute.",
                 headers={"Retry-After": "30"},
             ),
+        )
+    except StorageError as exc:
+        response = answer(
+            request, ApiError(503, "storage_unavailable", str(exc), headers={"Retry-After": "30"})
         )
     if not response.prepared:
         response.headers.update(request.get(EXTRA_HEADERS, {}))

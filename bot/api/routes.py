@@ -89,7 +89,11 @@ class Api:
             work = self.settings.task_dir(task.id)
             draft = await self.core.store.get_draft(task.id, task.revision, work)
         eta = await eta_of(self.core.store.redis, task.id) if task.status in ACTIVE else None
-        return VideoOut.of(task, draft, eta)
+        return VideoOut.of(task, draft, eta, self.download(task))
+
+    def download(self, task: Task) -> str | None:
+        """The bucket's presigned link to a delivered video (signing is local: no request)."""
+        return self.core.storage.link(task.id) if task.status is Status.DELIVERED else None
 
     async def check_request(self, req: VideoRequest, key: ApiKey, where: str = "") -> None:
         if req.webhook_url:
@@ -198,7 +202,7 @@ class Api:
         rows = await self.core.store.page(
             key.owner, limit, after, (lambda t: t.status.value == status) if status else None
         )
-        videos = [VideoOut.of(task) for task, _ in rows]
+        videos = [VideoOut.of(task, download=self.download(task)) for task, _ in rows]
         cursor = _write_cursor(rows[-1][1], rows[-1][0].id) if len(rows) == limit else None
         return web.json_response(VideoList(videos=videos, next_cursor=cursor).model_dump(mode="json"))
 
@@ -208,9 +212,10 @@ class Api:
         if task.status in ACTIVE:
             with contextlib.suppress(Stale, NotFound):  # it finished meanwhile: deleted all the same
                 await self.core.service.cancel(task.id, key.owner)
+        # The files first: if the bucket is away, the record stays and DELETE can be sent again.
+        await self.core.storage.delete(task.id)
         await self.core.store.delete(task.id)
         # Off the event loop: a working folder can be large, and this loop also acks Slack.
-        await asyncio.to_thread(remove, self.settings.output_dir / f"{task.id}.mp4")
         await asyncio.to_thread(remove, self.settings.task_dir(task.id))
         return web.Response(status=204)
 
@@ -256,14 +261,29 @@ class Api:
             raise ApiError(409, "conflict", str(exc)) from exc
         return web.json_response((await self.view(moved)).model_dump(mode="json"), status=202)
 
+    async def retry(self, request: web.Request) -> web.Response:
+        key = await self.gate.check(request)
+        task = await self.owned(key, request.match_info["id"])
+        if not _retryable(task):
+            raise _not_now(task, "retried")
+        try:
+            moved = await self.core.service.retry(task.id, key.owner)
+        except Stale as exc:
+            raise ApiError(409, "conflict", str(exc)) from exc
+        return web.json_response((await self.view(moved)).model_dump(mode="json"), status=202)
+
     async def file(self, request: web.Request) -> web.StreamResponse:
         key = await self.gate.check(request)
         task = await self.owned(key, request.match_info["id"])
         if task.status is not Status.DELIVERED:
             raise _not_now(task, "downloaded")
+        if not await self.core.storage.exists(task.id):
+            raise ApiError(404, "file_gone", "The video file was removed to free space; ask for a revision.")
+        if (link := self.core.storage.link(task.id)) is not None:
+            # A redirect to the bucket rather than a stream through here: the bytes (and Range
+            # requests) go from the bucket to the caller, and no web process holds a download open.
+            return web.Response(status=307, headers={"Location": link, "Cache-Control": "no-store"})
         path = self.settings.output_dir / f"{task.id}.mp4"
-        if not path.is_file():
-            raise ApiError(404, "file_gone", "The video file was removed to free disk; ask for a revision.")
         headers = {
             "Content-Disposition": f'attachment; filename="{task.id}.mp4"',
             "Content-Type": "video/mp4",
@@ -366,6 +386,10 @@ def _too_large(limit: int) -> ApiError:
 
 def _not_now(task: Task, what: str) -> ApiError:
     return ApiError(409, "conflict", f"This video is {task.status.words}: it cannot be {what} now.")
+
+
+def _retryable(task: Task) -> bool:
+    return task.status is Status.EXPIRED or (task.status is Status.FAILED and task.retryable)
 
 
 def _sane_id(value: str) -> bool:
