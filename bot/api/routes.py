@@ -10,9 +10,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import csv
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +42,7 @@ from bot.streams import read_capped
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
 from bot.wiring import Core
+from pipeline.batch import BatchError, check_item, read_items
 from pipeline.edits import check_edits
 
 
@@ -307,44 +306,27 @@ class Api:
 
     async def create_batch(self, request: web.Request) -> web.Response:
         key = await self.gate.check(request)
-        if request.content_type in ("text/csv", "application/csv"):
-            items = _csv_rows(await self.body(request))
-            where = "row {}."  # CSV: the line in the file, the header being line 1
-            first = 2
-        else:
-            items = await self.json_body(request)
-            if isinstance(items, dict) and isinstance(items.get("videos"), list):
-                items = items["videos"]
-            where, first = "{}.", 0
-        if not isinstance(items, list) or not items:
-            raise ApiError(422, "invalid_request", "The body must be a non-empty list of briefings.")
-        if len(items) > BATCH_MAX:
-            raise ApiError(
-                422,
-                "invalid_request",
-                f"A batch has at most {BATCH_MAX} briefings (this one has {len(items)}).",
-            )
+        csv_format = request.content_type in ("text/csv", "application/csv")
+        try:  # the parser `oma render --batch` uses too
+            items = read_items(await self.body(request), csv_format, BATCH_MAX)
+        except BatchError as exc:
+            raise ApiError(422, exc.code, exc.message, exc.details) from exc
         reqs, details = [], {}
-        for i, item in enumerate(items, first):
-            try:
-                if not isinstance(item, dict):
-                    raise ApiError(
-                        422, "invalid_request", "", {where.format(i) + "body": "must be an object"}
-                    )
-                reqs.append(VideoRequest.model_validate(item))
-            except ValidationError as exc:
-                details.update(invalid(exc, where.format(i)).details or {})
-            except ApiError as exc:
-                details.update(exc.details or {})
+        for item in items:
+            checked = check_item(item, VideoRequest)
+            if isinstance(checked, dict):
+                details.update(checked)
+            else:
+                reqs.append((item, checked))
         if details:
             raise ApiError(
                 422, "invalid_request", "Some briefings have invalid fields; see details.", details
             )
-        for i, req in enumerate(reqs, first):
-            await self.check_request(req, key, where.format(i))
+        for item, req in reqs:
+            await self.check_request(req, key, f"{item.where}.")
         await self.admit(key)  # a batch counts once against the key's video limits
         batch_id = new_task_id()
-        tasks = [self.new_task(req, key, new_task_id(), request, batch_id) for req in reqs]
+        tasks = [self.new_task(req, key, new_task_id(), request, batch_id) for _, req in reqs]
         await self.core.store.create_batch(batch_id, key.owner, [t.id for t in tasks])
         made = []
         for task in tasks:
@@ -368,16 +350,6 @@ def _batch_out(batch_id: str, tasks: list[Task], created: float | None = None) -
         counts[t.status.value] = counts.get(t.status.value, 0) + 1
     when = created if created is not None else min((t.created for t in tasks), default=0.0)
     return BatchOut(id=batch_id, created=when, counts=counts, videos=[VideoOut.of(t) for t in tasks])
-
-
-def _csv_rows(raw: bytes) -> list[dict[str, str]]:
-    try:
-        text = raw.decode("utf-8-sig")
-        rows = list(csv.DictReader(io.StringIO(text)))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ApiError(422, "invalid_csv", f"The body is not UTF-8 CSV with a header row ({exc}).") from exc
-    # Empty cells mean "the default", as an empty form field does.
-    return [{k.strip(): v for k, v in row.items() if k and v not in (None, "")} for row in rows]
 
 
 def _too_large(limit: int) -> ApiError:
