@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from bot.api.keys import KeyStore
 from bot.settings import Settings
-from tests.api.support import BRIEF, ApiClient, S3Server
+from tests.api.support import BRIEF, ApiClient, S3Server, receiver, wait_for_event
 from tests.bot.support import run_jobs, serve
 from tests.media import probe
 
@@ -59,11 +59,13 @@ def objects(s3: S3Server) -> list[str]:
 async def test_the_video_goes_to_the_bucket_and_downloads_through_a_presigned_link(
     stored: Settings, s3: S3Server, redis, keys: KeyStore, tmp_path
 ) -> None:
-    async with api_for(stored, keys) as api:
-        resp, task = await api.call("POST", "/api/v1/videos", BRIEF)
+    async with api_for(stored, keys) as api, receiver() as hook:
+        resp, task = await api.call("POST", "/api/v1/videos", {**BRIEF, "webhook_url": hook.url})
         assert resp.status == 202, task
         vid = task["id"]
         await run_jobs(stored)
+        event = await wait_for_event(hook, "video.delivered")
+        assert event["data"]["links"]["download"].startswith(f"{s3.url}/{BUCKET}/videos/{vid}.mp4?")
 
         assert objects(s3) == [f"videos/{vid}.mp4", f"videos/{vid}.srt", f"videos/{vid}.vtt"]
         head = s3.client().head_object(Bucket=BUCKET, Key=f"videos/{vid}.mp4")
