@@ -4,6 +4,7 @@ at upload time fails the task with a plain reason, and Retry stores it once the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -137,3 +138,15 @@ async def test_a_bucket_away_at_upload_fails_the_task_plainly_and_retry_stores_i
         assert f"videos/{vid}.mp4" in objects(s3)
         async with aiohttp.ClientSession() as anonymous, anonymous.get(done["links"]["download"]) as got:
             assert got.status == 200 and len(await got.read()) == done["size_bytes"]
+
+
+async def test_bucket_housekeeping_expires_only_old_objects_under_its_prefix(stored: Settings, s3: S3Server):
+    from bot.storage import Bucket
+
+    client = s3.client()
+    for key in ("videos/a1.mp4", "videos/a1.vtt", "someone-else/keep.txt"):
+        client.put_object(Bucket=BUCKET, Key=key, Body=b"x")
+    bucket = Bucket(stored)
+    assert await bucket.expire(time.time() - 3600) == 0  # all newer than an hour ago
+    assert await bucket.expire(time.time() + 60) == 2
+    assert objects(s3) == ["someone-else/keep.txt"]
