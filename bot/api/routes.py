@@ -32,6 +32,7 @@ from bot.api.schemas import (
     VideoList,
     VideoOut,
     VideoRequest,
+    retryable,
 )
 from bot.heartbeat import live_workers
 from bot.housekeeping import remove
@@ -263,7 +264,7 @@ class Api:
     async def retry(self, request: web.Request) -> web.Response:
         key = await self.gate.check(request)
         task = await self.owned(key, request.match_info["id"])
-        if not _retryable(task):
+        if not retryable(task):
             raise _not_now(task, "retried")
         try:
             moved = await self.core.service.retry(task.id, key.owner)
@@ -358,10 +359,6 @@ def _too_large(limit: int) -> ApiError:
 
 def _not_now(task: Task, what: str) -> ApiError:
     return ApiError(409, "conflict", f"This video is {task.status.words}: it cannot be {what} now.")
-
-
-def _retryable(task: Task) -> bool:
-    return task.status is Status.EXPIRED or (task.status is Status.FAILED and task.retryable)
 
 
 def _sane_id(value: str) -> bool:

@@ -140,7 +140,6 @@ class VideoOut(BaseModel):
     ) -> VideoOut:
         base = f"/api/v1/videos/{task.id}"
         review = task.status is Status.AWAITING_REVIEW
-        again = task.status is Status.EXPIRED or (task.status is Status.FAILED and task.retryable)
         return cls(
             id=task.id,
             status=task.status,
@@ -171,9 +170,14 @@ class VideoOut(BaseModel):
                 download=download if task.status is Status.DELIVERED else None,
                 approve=f"{base}/approve" if review else None,
                 revise=f"{base}/revise" if review or task.status is Status.DELIVERED else None,
-                retry=f"{base}/retry" if again else None,
+                retry=f"{base}/retry" if retryable(task) else None,
             ),
         )
+
+
+def retryable(task: Task) -> bool:
+    """Whether running it again can help: an expired draft, or a failure marked retryable."""
+    return task.status is Status.EXPIRED or (task.status is Status.FAILED and task.retryable)
 
 
 def summary(draft: Draft) -> DraftSummary:
