@@ -1,4 +1,5 @@
-"""The worker's periodic jobs: idle drafts expire, and disk use stays bounded."""
+"""The worker's periodic jobs: idle drafts expire, stuck and lost tasks are picked up, and disk
+use stays bounded."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import asyncio
 import time
 from typing import Any
 
+from loguru import logger
+
 from bot.housekeeping import remove, sweep
 from bot.service import TaskService
 from bot.settings import Settings
+from bot.storage import Bucket, StorageError
 
 
 async def expire_drafts(ctx: dict[str, Any]) -> int:
@@ -36,9 +40,28 @@ async def fail_stuck(ctx: dict[str, Any]) -> int:
     return len(stuck)
 
 
+# A task queued this long with no job in arq lost its enqueue (the web app's call takes well under
+# a second); re-sending one that merely waits is a no-op, so this only bounds how long a loss lasts.
+LOST_AFTER = 60
+
+
+async def requeue_lost(ctx: dict[str, Any]) -> int:
+    """Queued tasks whose job never reached arq (Redis failed between the move and the enqueue)
+    get it sent again: the task is delivered late instead of never."""
+    service: TaskService = ctx["service"]
+    return len(await service.requeue_lost(time.time() - LOST_AFTER))
+
+
 async def housekeep(ctx: dict[str, Any]) -> int:
-    """Stale working folders, expired results, and the disk bound; returns files removed."""
+    """Stale working folders, expired results (in the bucket too), and the disk bound; returns
+    files removed."""
     settings: Settings = ctx["settings"]
+    expired = 0
+    if isinstance(storage := ctx.get("storage"), Bucket):
+        try:
+            expired = await storage.expire(time.time() - settings.result_ttl_days * 86400)
+        except StorageError as exc:  # the next round tries again
+            logger.warning("bucket housekeeping failed: {}", exc)
     swept = await sweep(
         ctx["store"],
         settings.work_dir,
@@ -46,4 +69,4 @@ async def housekeep(ctx: dict[str, Any]) -> int:
         settings.disk_limit_mb << 20,
         settings.result_ttl_days * 86400,
     )
-    return len(swept.removed)
+    return len(swept.removed) + expired

@@ -291,11 +291,14 @@ class Run:
                 or task
             )
             await self.stop_if_cancelled()  # cancelled as the render finished: nothing to deliver
+            # Into the bucket when there is one (a StorageError fails the task with Retry).
+            await self.ctx["storage"].put(task.id, [result.path, *result.captions])
             fields = await self.notifier.on_video(task, result.path, result.captions)
             task = await self.store.update(task.id, delivered_revision=task.revision, **fields) or task
         task = await self.service.move(task.id, Status.DELIVERED, finished=time.time(), percent=100) or task
         # The video is delivered and the draft in Redis: a later revision can rebuild the rest.
         await asyncio.to_thread(remove, self.work)
+        await self.ctx["storage"].release(task.id)
         await self.notifier.on_status(task)
         logger.info("delivered")
         return "delivered"

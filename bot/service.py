@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from loguru import logger
 
+from bot import queue as jobs
 from bot.notifiers import DeliveryError, Notifier
 from bot.queue import Queue
 from bot.ratelimit import RateLimiter
@@ -116,6 +117,7 @@ class TaskService:
 
         None when a task with this id exists already (a replay). If the notifier cannot open
         (Slack refuses or is away), the task fails with the reason and can be retried."""
+        task = task.model_copy(update={"job": jobs.generate(task.id)})
         if not await self.store.create(task):
             return None
         return await self._open_and_enqueue(task, attempt=0)
@@ -133,18 +135,19 @@ class TaskService:
         task = await self.store.update(task.id, **opened) or task
         if task.root_ts:
             await self.store.link_thread(task.channel, task.root_ts, task.id)
-        await self.queue.generate(task.id, attempt)
+        await self.queue.send(task.job or jobs.generate(task.id, attempt))
         logger.info("task queued")
         return task
 
     async def approve(self, task_id: str, revision: int, by: str) -> Task:
         """Approve `revision` for rendering; once, however many clicks arrive."""
+        job = jobs.render(task_id, revision)
         task = await self.move(
-            task_id, S.QUEUED, lambda t: _reviewable(t, revision, S.AWAITING_REVIEW), approved_by=by
+            task_id, S.QUEUED, lambda t: _reviewable(t, revision, S.AWAITING_REVIEW), approved_by=by, job=job
         )
         if task is None:
             raise Stale(await self._why_stale(task_id))
-        await self.queue.render(task.id, revision)
+        await self.queue.send(job)
         return task
 
     async def revise(
@@ -164,10 +167,11 @@ class TaskService:
             S.QUEUED,
             lambda t: _reviewable(t, revision, S.AWAITING_REVIEW, S.DELIVERED),
             error=None,
+            job=(job := jobs.revise(task_id, revision, feedback, edits)),
         )
         if task is None:
             raise Stale(await self._why_stale(task_id))
-        await self.queue.revise(task.id, revision, feedback, edits)
+        await self.queue.send(job)
         return task
 
     def revision_refusal(self, task: Task) -> str | None:
@@ -208,13 +212,14 @@ class TaskService:
             lambda t: t.status in (S.FAILED, S.EXPIRED) and t.attempts == current.attempts,
             error=None,
             finished=None,
+            job=jobs.generate(task_id, current.attempts),
             **fresh,
         )
         if task is None:
             raise Stale(await self._why_stale(task_id))
         if not self.notifier(task).opened(task):
             return await self._open_and_enqueue(task, attempt=task.attempts) or task
-        await self.queue.generate(task.id, task.attempts)
+        await self.queue.send(task.job or jobs.generate(task.id, task.attempts))
         return task
 
     async def expire_idle_drafts(self, hours: float) -> list[Task]:
@@ -253,6 +258,26 @@ class TaskService:
             if moved is not None:
                 failed.append(moved)
         return failed
+
+    async def requeue_lost(self, queued_before: float) -> list[Task]:
+        """Send again the job of each task queued before `queued_before` and still queued.
+
+        Queuing a task is two steps: the move that records its job, then the enqueue; Redis
+        failing between them (or the process dying) leaves a queued task no worker will see.
+        Sending is idempotent (arq refuses a job id it holds, queued or running), so a task whose
+        job merely waits behind others is left as it is. The tasks whose job was sent again."""
+        sent = []
+        for task in await self.store.recent():
+            if task.status is not S.QUEUED or task.job is None or task.updated >= queued_before:
+                continue
+            if not self.notifier(task).opened(task):  # it stopped before its thread was opened
+                await self._open_and_enqueue(task, attempt=task.attempts)
+                sent.append(task)
+            elif await self.queue.send(task.job):
+                sent.append(task)
+        if sent:
+            logger.warning("re-sent the lost jobs of {}", ", ".join(t.id for t in sent))
+        return sent
 
     async def _why_stale(self, task_id: str) -> str:
         task = await self.store.get(task_id)

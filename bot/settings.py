@@ -30,6 +30,8 @@ SECRET_FILE_FIELDS = (
     "oma_tts_api_key",
     "oma_image_api_key",
     "pexels_api_key",
+    "oma_s3_access_key_id",
+    "oma_s3_secret_access_key",
 )
 
 
@@ -135,6 +137,15 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = _oma("webhook_allow_private", default=False)
     webhook_timeout: float = _oma("webhook_timeout", default=5.0, gt=0)
     webhook_retry_seconds: float = _oma("webhook_retry_seconds", default=60.0, ge=0)
+    # Finished videos in an S3-compatible bucket (bot/storage.py) when a bucket is named; the
+    # public endpoint is the address download links name, when callers reach it by another.
+    s3_bucket: str | None = _oma("s3_bucket", default=None)
+    s3_endpoint: str | None = _oma("s3_endpoint", default=None)
+    s3_public_endpoint: str | None = _oma("s3_public_endpoint", default=None)
+    s3_region: str = _oma("s3_region", default="us-east-1")
+    s3_access_key_id: SecretStr | None = _oma("s3_access_key_id", default=None)
+    s3_secret_access_key: SecretStr | None = _oma("s3_secret_access_key", default=None)
+    s3_link_seconds: int = _oma("s3_link_seconds", default=900, ge=60, le=604800)
 
     @classmethod
     def settings_customise_sources(

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
+from bot.queue import Job
 from pipeline import Briefing, Draft
 
 PREFIX = "oma"
@@ -111,6 +112,8 @@ class Task(BaseModel):
     media: list[str] = Field(default_factory=list)
     # ... and those shared as replies in the task's thread before approval (for the next revision).
     thread_media: list[str] = Field(default_factory=list)
+    # The job a queued task waits for, recorded as it is queued: the lost-job sweep sends it again.
+    job: Job | None = None
 
 
 class TaskSummary(BaseModel):

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 from loguru import logger
 
 from bot.notifiers import Silent
@@ -53,6 +54,48 @@ def _private(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
+def _literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse(host: str) -> UnsafeTarget:
+    return UnsafeTarget(
+        f"webhook_url's host {host} is a loopback, private or link-local address "
+        "(set OMA_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
+    )
+
+
+class PinnedResolver(AbstractResolver):
+    """Resolves a webhook's host once and answers only addresses that pass the check: aiohttp then
+    connects to the very addresses checked, so a name that resolves elsewhere between a check and
+    the connection (DNS rebinding) cannot reach a loopback, private or link-local address."""
+
+    def __init__(self, allow_private: bool, inner: AbstractResolver | None = None) -> None:
+        self.allow_private = allow_private
+        self.inner = inner or aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        try:
+            answers = await self.inner.resolve(host, port, family)
+        except OSError as exc:
+            raise UnsafeTarget(f"webhook_url's host {host} does not resolve") from exc
+        if not answers:
+            raise UnsafeTarget(f"webhook_url's host {host} does not resolve")
+        # Every address, not only the first: aiohttp tries the next one when a connection fails.
+        if not self.allow_private and any(_private(a["host"]) for a in answers):
+            raise _refuse(host)
+        return answers
+
+    async def close(self) -> None:
+        return None  # the inner resolver is its owner's to close (aiohttp's threaded one holds nothing)
+
+
 def check_url(url: str) -> tuple[str, int]:
     """The host and port of a well-formed http(s) URL; UnsafeTarget when it is not one."""
     parts = urlsplit(url)
@@ -67,21 +110,21 @@ def check_url(url: str) -> tuple[str, int]:
     return parts.hostname, port
 
 
-async def guard(url: str, allow_private: bool) -> None:
-    """Refuse URLs that resolve to loopback, private, link-local or other non-public addresses
-    (SSRF: a caller must not make OMA post into its own network), unless allowed."""
+def check_literal(url: str, allow_private: bool) -> tuple[str, int]:
+    """check_url, and the address itself when the host is one (aiohttp asks no resolver then)."""
     host, port = check_url(url)
-    if allow_private:
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise UnsafeTarget(f"webhook_url's host {host} does not resolve") from exc
-    if any(_private(str(info[4][0])) for info in infos):
-        raise UnsafeTarget(
-            f"webhook_url's host {host} is a loopback, private or link-local address "
-            "(set OMA_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
-        )
+    if not allow_private and _literal(host) and _private(host):
+        raise _refuse(host)
+    return host, port
+
+
+async def guard(url: str, allow_private: bool, resolver: AbstractResolver | None = None) -> None:
+    """Refuse URLs that resolve to loopback, private, link-local or other non-public addresses
+    (SSRF: a caller must not make OMA post into its own network), unless allowed. Each delivery
+    checks again, on the addresses it connects to (PinnedResolver)."""
+    host, port = check_literal(url, allow_private)
+    if not allow_private and not _literal(host):
+        await PinnedResolver(False, resolver).resolve(host, port, socket.AF_UNSPEC)
 
 
 class WebhookNotifier(Silent):
@@ -95,9 +138,13 @@ class WebhookNotifier(Silent):
         allow_private: bool,
         timeout: float,
         retry_seconds: float,
+        resolver: AbstractResolver | None = None,
+        link: Any = None,
     ) -> None:
         self.store, self.secret_of = store, secret_of
         self.allow_private, self.timeout, self.retry_seconds = allow_private, timeout, retry_seconds
+        self.resolver = resolver  # None: the system's (tests pass one they control)
+        self.link = link  # the video's download link in the bucket (Storage.link), if any
 
     async def on_status(self, task: Task, hours: float | None = None) -> None:
         event = EVENTS.get(task.status)
@@ -120,7 +167,7 @@ class WebhookNotifier(Silent):
                 "id": uuid.uuid4().hex,
                 "type": event,
                 "created": time.time(),
-                "data": {**VideoOut.of(task).model_dump(mode="json"), **extra},
+                "data": {**VideoOut.of(task, download=self._download(task)).model_dump(mode="json"), **extra},
             }
         ).encode()
         deadline, delay = time.monotonic() + self.retry_seconds, 0.5
@@ -137,6 +184,9 @@ class WebhookNotifier(Silent):
             await asyncio.sleep(delay)
             delay = min(delay * 2, 15.0)
 
+    def _download(self, task: Task) -> str | None:
+        return self.link(task.id) if self.link is not None and task.status is Status.DELIVERED else None
+
     async def _post(self, url: str, secret: str, body: bytes, event: str) -> WebhookAttempt:
         ts = str(int(time.time()))
         headers = {
@@ -147,12 +197,14 @@ class WebhookNotifier(Silent):
             "X-OMA-Signature": sign(secret, ts, body),
         }
         try:
-            # Checked at every attempt, not only when the task was made: a name may resolve
-            # elsewhere by now.
-            await guard(url, self.allow_private)
+            # Checked at every attempt, not only when the task was made (a name may resolve
+            # elsewhere by now), and on the addresses connected to: resolved once, by the pin.
+            check_literal(url, self.allow_private)
             timeout = aiohttp.ClientTimeout(total=self.timeout)
+            pin = PinnedResolver(self.allow_private, self.resolver)
+            connector = aiohttp.TCPConnector(resolver=pin, use_dns_cache=False)
             async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
+                aiohttp.ClientSession(timeout=timeout, connector=connector) as session,
                 session.post(url, data=body, headers=headers, allow_redirects=False) as resp,
             ):
                 await resp.read()

@@ -18,6 +18,7 @@ from bot.ratelimit import RateLimiter
 from bot.service import Rules, TaskService
 from bot.settings import Settings
 from bot.slack.thread import SlackThread
+from bot.storage import Storage, open_storage
 from bot.tasks import Task, TaskStore
 from bot.webhook import WebhookNotifier
 from pipeline import Draft
@@ -31,6 +32,7 @@ class Core:
     notifier: Callable[[Task], Notifier]
     slack_thread: SlackThread
     keys: KeyStore
+    storage: Storage
 
 
 class Fanout:
@@ -91,6 +93,7 @@ def build_core(settings: Settings, redis: ArqRedis, slack: AsyncWebClient) -> Co
     store = TaskStore(redis, int(settings.result_ttl_days * 86400))
     queue = Queue(redis)
     keys = KeyStore(redis)
+    storage = open_storage(settings)
     thread, silent, recorder = SlackThread(slack), Silent(), Recorder(redis)
 
     async def webhook_secret(key_id: str) -> str | None:
@@ -103,6 +106,7 @@ def build_core(settings: Settings, redis: ArqRedis, slack: AsyncWebClient) -> Co
         settings.webhook_allow_private,
         settings.webhook_timeout,
         settings.webhook_retry_seconds,
+        link=storage.link,
     )
 
     def notifier(task: Task) -> Notifier:
@@ -111,4 +115,4 @@ def build_core(settings: Settings, redis: ArqRedis, slack: AsyncWebClient) -> Co
 
     limiter = RateLimiter(redis, settings.rate_per_minute, settings.rate_per_hour)
     service = TaskService(store, queue, limiter, Rules(settings.revision_limit), notifier)
-    return Core(store, queue, service, notifier, thread, keys)
+    return Core(store, queue, service, notifier, thread, keys, storage)

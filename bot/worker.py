@@ -11,7 +11,7 @@ from arq import cron
 from loguru import logger
 
 from bot import heartbeat
-from bot.crons import expire_drafts, fail_stuck, housekeep
+from bot.crons import expire_drafts, fail_stuck, housekeep, requeue_lost
 from bot.jobs import generate, render_approved, revise
 from bot.redis_conn import worker_connection
 from bot.settings import Settings, load_settings
@@ -26,7 +26,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["slack"] = make_client(settings, timeout=settings.upload_timeout)
     ctx["slack"].session = aiohttp.ClientSession()  # reuse connections across a job's many calls
     core = build_core(settings, ctx["redis"], ctx["slack"])
-    ctx.update(store=core.store, service=core.service, notifier=core.notifier)
+    ctx.update(store=core.store, service=core.service, notifier=core.notifier, storage=core.storage)
     try:
         await asyncio.to_thread(warm_up, settings.pipeline_config())
     except PipelineError as exc:  # e.g. a missing OMA_PIPER_MODEL: each job will say so in its thread
@@ -50,6 +50,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "cron_jobs": [
             cron(expire_drafts, second=0, run_at_startup=False),
             cron(fail_stuck, second=15, run_at_startup=True),
+            cron(requeue_lost, second=45, run_at_startup=True),
             cron(housekeep, minute=set(range(0, 60, 10)), second=30, run_at_startup=True),
         ],
         "on_startup": startup,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from pipeline.batch import BatchError, check_item, read_items
 from pipeline.brand import BrandError, brand_options
-from pipeline.briefing import FIELD_LABELS, BriefingError, parse_briefing
+from pipeline.briefing import FIELD_LABELS, Briefing, BriefingError, parse_briefing
 from pipeline.cache import WorkDir
 from pipeline.config import PipelineConfig, backend_problems, describe_backends
 from pipeline.edits import check_scenes
@@ -36,7 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", help="corporate, modern, cinematic, minimal or playful")
     parser.add_argument("--tone", help="professional, friendly, inspiring, humorous or urgent")
     parser.add_argument("--aspect", help="16:9, 9:16 or 1:1")
-    parser.add_argument("-o", "--output", type=Path, default=Path("oma.mp4"), help="the MP4 to write")
+    parser.add_argument(
+        "-o", "--output", type=Path, help="the MP4 to write (oma.mp4); with --batch, the folder (out/)"
+    )
+    parser.add_argument(
+        "--batch",
+        type=Path,
+        help="a CSV (the briefing's columns) or JSON list of briefings, each rendered into the -o folder",
+    )
     parser.add_argument("--height", type=int, help="output lines of the short side (720 default, 1080)")
     parser.add_argument("--draft-only", action="store_true", help="write script, storyboard, contact sheet")
     parser.add_argument(
@@ -142,6 +152,9 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
         return EXIT_INVALID
     for line in describe_backends(config):
         print(line, file=sys.stderr)
+    if args.batch:
+        return _render_batch(args, config)
+    args.output = args.output or Path("oma.mp4")
     if args.from_draft:
         return _render_draft_file(args, config)
     try:
@@ -278,6 +291,66 @@ def _render_draft_file(args: argparse.Namespace, config: PipelineConfig) -> int:
             print(f"error: {message}", file=sys.stderr)
         return EXIT_INVALID
     return _render(draft, config, args.output, Bar())
+
+
+def _render_batch(args: argparse.Namespace, config: PipelineConfig) -> int:
+    """Each briefing of a batch file into the -o folder as <n>-<slug>.mp4 with its captions, one
+    line per row; a bad row is reported and skipped. Exit 2 if any row was invalid, else 1 if
+    any render failed."""
+    others = args.briefing or args.from_draft or args.draft_only or args.media
+    if others or any(getattr(args, f) is not None for f in FIELD_LABELS):
+        print("error: --batch takes every briefing from its file; give no other briefing", file=sys.stderr)
+        return EXIT_INVALID
+    folder = args.output or Path("out")
+    kind = args.batch.suffix.lower()
+    if folder.suffix.lower() == ".mp4" or kind not in (".csv", ".json"):
+        why = "-o names a folder" if folder.suffix.lower() == ".mp4" else "the file must be .csv or .json"
+        print(f"error: with --batch, {why}", file=sys.stderr)
+        return EXIT_INVALID
+    try:  # the parser POST /api/v1/batches uses too
+        items = read_items(args.batch.read_bytes(), kind == ".csv")
+    except OSError as exc:
+        print(f"error: could not read {args.batch}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except BatchError as exc:
+        print(f"error: {args.batch}: {exc.message}", file=sys.stderr)
+        return EXIT_INVALID
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {"rendered": 0, "failed": 0, "invalid": 0}
+    for n, item in enumerate(items, 1):
+        label = item.where if kind == ".csv" else f"item {item.where}"
+        checked = check_item(item, Briefing)
+        if isinstance(checked, dict):
+            counts["invalid"] += 1
+            fields = "; ".join(f"{k.removeprefix(item.where + '.')}: {v}" for k, v in checked.items())
+            print(f"{label}: invalid: {fields}", flush=True)
+            continue
+        out = folder / f"{n:0{len(str(len(items)))}d}-{_slug(checked.title)}.mp4"
+        bar = Bar()
+        try:
+            result = render(make_draft(checked, config, progress=bar), config, progress=bar, out=out)
+        except (PipelineError, OSError) as exc:
+            bar.done()
+            counts["failed"] += 1
+            why = exc.user_message if isinstance(exc, PipelineError) else f"{type(exc).__name__}: {exc}"
+            print(f"{label}: failed: {why}", flush=True)
+            continue
+        bar.done()
+        counts["rendered"] += 1
+        captions = ", ".join(p.name for p in result.captions) or "none"
+        print(
+            f"{label}: {result.path} ({result.duration:.0f} s, {result.width}x{result.height}, "
+            f"{result.size_bytes / 1e6:.1f} MB; captions {captions})",
+            flush=True,
+        )
+    print(", ".join(f"{v} {k}" for k, v in counts.items()), file=sys.stderr)
+    return EXIT_INVALID if counts["invalid"] else EXIT_FAILED if counts["failed"] else EXIT_OK
+
+
+def _slug(title: str) -> str:
+    """A file name's worth of the title: lower-case ASCII words joined by dashes."""
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40].rstrip("-") or "video"
 
 
 def main(argv: list[str] | None = None) -> int:

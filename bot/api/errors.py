@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from bot.api.schemas import ErrorOut
-from pipeline.briefing import field_errors
+from bot.storage import StorageError
+from pipeline.batch import field_details
 
 PREFIX = "/api/v1"
 REQUEST_ID = web.RequestKey("request_id", str)  # set by bot.web's request_context
@@ -42,13 +43,7 @@ class ApiError(Exception):
 
 def invalid(exc: ValidationError, prefix: str = "") -> ApiError:
     """A 422 naming each field with the Briefing's plain message."""
-    # field_errors names an error of the whole object "briefing": here that is the body.
-    details = {f"{prefix}{'body' if k == 'briefing' else k}": v for k, v in field_errors(exc).items()}
-    # Nested models (a batch's list) lose their path in field_errors: keep pydantic's full location.
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        if len(err["loc"]) > 1 and f"{prefix}{loc}" not in details:
-            details[f"{prefix}{loc}"] = str(err["msg"]).removeprefix("Value error, ")
+    details = field_details(exc, prefix)
     return ApiError(422, "invalid_request", "The request has invalid fields; see details.", details)
 
 
@@ -89,6 +84,10 @@ async def typed_errors(request: web.Request, handler) -> web.StreamResponse:
                 "OMA can't reach its database right now; try again in a minute.",
                 headers={"Retry-After": "30"},
             ),
+        )
+    except StorageError as exc:
+        response = answer(
+            request, ApiError(503, "storage_unavailable", str(exc), headers={"Retry-After": "30"})
         )
     if not response.prepared:
         response.headers.update(request.get(EXTRA_HEADERS, {}))

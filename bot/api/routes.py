@@ -10,9 +10,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import csv
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +32,7 @@ from bot.api.schemas import (
     VideoList,
     VideoOut,
     VideoRequest,
+    retryable,
 )
 from bot.heartbeat import live_workers
 from bot.housekeeping import remove
@@ -44,6 +43,7 @@ from bot.streams import read_capped
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
 from bot.wiring import Core
+from pipeline.batch import BatchError, check_item, read_items
 from pipeline.edits import check_edits
 
 
@@ -89,7 +89,11 @@ class Api:
             work = self.settings.task_dir(task.id)
             draft = await self.core.store.get_draft(task.id, task.revision, work)
         eta = await eta_of(self.core.store.redis, task.id) if task.status in ACTIVE else None
-        return VideoOut.of(task, draft, eta)
+        return VideoOut.of(task, draft, eta, self.download(task))
+
+    def download(self, task: Task) -> str | None:
+        """The bucket's presigned link to a delivered video (signing is local: no request)."""
+        return self.core.storage.link(task.id) if task.status is Status.DELIVERED else None
 
     async def check_request(self, req: VideoRequest, key: ApiKey, where: str = "") -> None:
         if req.webhook_url:
@@ -201,7 +205,7 @@ class Api:
         rows = await self.core.store.page(
             key.owner, limit, after, (lambda t: t.status.value == status) if status else None
         )
-        videos = [VideoOut.of(task) for task, _ in rows]
+        videos = [VideoOut.of(task, download=self.download(task)) for task, _ in rows]
         cursor = _write_cursor(rows[-1][1], rows[-1][0].id) if len(rows) == limit else None
         return web.json_response(VideoList(videos=videos, next_cursor=cursor).model_dump(mode="json"))
 
@@ -211,9 +215,10 @@ class Api:
         if task.status in ACTIVE:
             with contextlib.suppress(Stale, NotFound):  # it finished meanwhile: deleted all the same
                 await self.core.service.cancel(task.id, key.owner)
+        # The files first: if the bucket is away, the record stays and DELETE can be sent again.
+        await self.core.storage.delete(task.id)
         await self.core.store.delete(task.id)
         # Off the event loop: a working folder can be large, and this loop also acks Slack.
-        await asyncio.to_thread(remove, self.settings.output_dir / f"{task.id}.mp4")
         await asyncio.to_thread(remove, self.settings.task_dir(task.id))
         return web.Response(status=204)
 
@@ -259,14 +264,29 @@ class Api:
             raise ApiError(409, "conflict", str(exc)) from exc
         return web.json_response((await self.view(moved)).model_dump(mode="json"), status=202)
 
+    async def retry(self, request: web.Request) -> web.Response:
+        key = await self.gate.check(request)
+        task = await self.owned(key, request.match_info["id"])
+        if not retryable(task):
+            raise _not_now(task, "retried")
+        try:
+            moved = await self.core.service.retry(task.id, key.owner)
+        except Stale as exc:
+            raise ApiError(409, "conflict", str(exc)) from exc
+        return web.json_response((await self.view(moved)).model_dump(mode="json"), status=202)
+
     async def file(self, request: web.Request) -> web.StreamResponse:
         key = await self.gate.check(request)
         task = await self.owned(key, request.match_info["id"])
         if task.status is not Status.DELIVERED:
             raise _not_now(task, "downloaded")
+        if not await self.core.storage.exists(task.id):
+            raise ApiError(404, "file_gone", "The video file was removed to free space; ask for a revision.")
+        if (link := self.core.storage.link(task.id)) is not None:
+            # A redirect to the bucket rather than a stream through here: the bytes (and Range
+            # requests) go from the bucket to the caller, and no web process holds a download open.
+            return web.Response(status=307, headers={"Location": link, "Cache-Control": "no-store"})
         path = self.settings.output_dir / f"{task.id}.mp4"
-        if not path.is_file():
-            raise ApiError(404, "file_gone", "The video file was removed to free disk; ask for a revision.")
         headers = {
             "Content-Disposition": f'attachment; filename="{task.id}.mp4"',
             "Content-Type": "video/mp4",
@@ -290,44 +310,27 @@ class Api:
 
     async def create_batch(self, request: web.Request) -> web.Response:
         key = await self.gate.check(request)
-        if request.content_type in ("text/csv", "application/csv"):
-            items = _csv_rows(await self.body(request))
-            where = "row {}."  # CSV: the line in the file, the header being line 1
-            first = 2
-        else:
-            items = await self.json_body(request)
-            if isinstance(items, dict) and isinstance(items.get("videos"), list):
-                items = items["videos"]
-            where, first = "{}.", 0
-        if not isinstance(items, list) or not items:
-            raise ApiError(422, "invalid_request", "The body must be a non-empty list of briefings.")
-        if len(items) > BATCH_MAX:
-            raise ApiError(
-                422,
-                "invalid_request",
-                f"A batch has at most {BATCH_MAX} briefings (this one has {len(items)}).",
-            )
+        csv_format = request.content_type in ("text/csv", "application/csv")
+        try:  # the parser `oma render --batch` uses too
+            items = read_items(await self.body(request), csv_format, BATCH_MAX)
+        except BatchError as exc:
+            raise ApiError(422, exc.code, exc.message, exc.details) from exc
         reqs, details = [], {}
-        for i, item in enumerate(items, first):
-            try:
-                if not isinstance(item, dict):
-                    raise ApiError(
-                        422, "invalid_request", "", {where.format(i) + "body": "must be an object"}
-                    )
-                reqs.append(VideoRequest.model_validate(item))
-            except ValidationError as exc:
-                details.update(invalid(exc, where.format(i)).details or {})
-            except ApiError as exc:
-                details.update(exc.details or {})
+        for item in items:
+            checked = check_item(item, VideoRequest)
+            if isinstance(checked, dict):
+                details.update(checked)
+            else:
+                reqs.append((item, checked))
         if details:
             raise ApiError(
                 422, "invalid_request", "Some briefings have invalid fields; see details.", details
             )
-        for i, req in enumerate(reqs, first):
-            await self.check_request(req, key, where.format(i))
+        for item, req in reqs:
+            await self.check_request(req, key, f"{item.where}.")
         await self.admit(key)  # a batch counts once against the key's video limits
         batch_id = new_task_id()
-        tasks = [self.new_task(req, key, new_task_id(), request, batch_id) for req in reqs]
+        tasks = [self.new_task(req, key, new_task_id(), request, batch_id) for _, req in reqs]
         await self.core.store.create_batch(batch_id, key.owner, [t.id for t in tasks])
         made = []
         for task in tasks:
@@ -351,16 +354,6 @@ def _batch_out(batch_id: str, tasks: list[Task], created: float | None = None) -
         counts[t.status.value] = counts.get(t.status.value, 0) + 1
     when = created if created is not None else min((t.created for t in tasks), default=0.0)
     return BatchOut(id=batch_id, created=when, counts=counts, videos=[VideoOut.of(t) for t in tasks])
-
-
-def _csv_rows(raw: bytes) -> list[dict[str, str]]:
-    try:
-        text = raw.decode("utf-8-sig")
-        rows = list(csv.DictReader(io.StringIO(text)))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ApiError(422, "invalid_csv", f"The body is not UTF-8 CSV with a header row ({exc}).") from exc
-    # Empty cells mean "the default", as an empty form field does.
-    return [{k.strip(): v for k, v in row.items() if k and v not in (None, "")} for row in rows]
 
 
 def _too_large(limit: int) -> ApiError:

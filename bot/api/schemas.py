@@ -94,8 +94,14 @@ class DraftSummary(BaseModel):
 class Links(BaseModel):
     self: str
     file: str | None = Field(default=None, description="The MP4, once delivered")
+    download: str | None = Field(
+        default=None,
+        description="With a storage bucket: a presigned link to the MP4 itself, valid for "
+        "OMA_S3_LINK_SECONDS (no API key needed; ask again for a fresh one)",
+    )
     approve: str | None = None
     revise: str | None = None
+    retry: str | None = Field(default=None, description="A failed video can run again from where it stopped")
 
 
 class Timings(BaseModel):
@@ -129,7 +135,9 @@ class VideoOut(BaseModel):
     links: Links
 
     @classmethod
-    def of(cls, task: Task, draft: Draft | None = None, eta: float | None = None) -> VideoOut:
+    def of(
+        cls, task: Task, draft: Draft | None = None, eta: float | None = None, download: str | None = None
+    ) -> VideoOut:
         base = f"/api/v1/videos/{task.id}"
         review = task.status is Status.AWAITING_REVIEW
         return cls(
@@ -159,10 +167,17 @@ class VideoOut(BaseModel):
             links=Links(
                 self=base,
                 file=f"{base}/file" if task.status is Status.DELIVERED else None,
+                download=download if task.status is Status.DELIVERED else None,
                 approve=f"{base}/approve" if review else None,
                 revise=f"{base}/revise" if review or task.status is Status.DELIVERED else None,
+                retry=f"{base}/retry" if retryable(task) else None,
             ),
         )
+
+
+def retryable(task: Task) -> bool:
+    """Whether running it again can help: an expired draft, or a failure marked retryable."""
+    return task.status is Status.EXPIRED or (task.status is Status.FAILED and task.retryable)
 
 
 def summary(draft: Draft) -> DraftSummary:

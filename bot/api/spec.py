@@ -88,8 +88,10 @@ OPERATIONS: tuple[Op, ...] = (
        (401, 404, 409, 413, 422, 429)),
     Op("POST", ID + "/revise", "revise", "A new revision from feedback", 202, VideoOut, ReviseRequest,
        (401, 404, 409, 413, 422, 429)),
-    Op("GET", ID + "/file", "file", "The MP4 (Range requests supported)", 200, None,
+    Op("POST", ID + "/retry", "retry", "Run a failed video again from where it stopped", 202, VideoOut,
        errors=(401, 404, 409, 429)),
+    Op("GET", ID + "/file", "file", "The MP4 (Range requests supported); with a storage bucket, a "
+       "307 redirect to a presigned link", 200, None, errors=(401, 404, 409, 429, 503)),
     Op("POST", "/api/v1/batches", "create_batch", "Up to 50 briefings: JSON list or CSV", 202, BatchOut,
        [VideoRequest], (401, 403, 413, 422, 429)),
     Op("GET", "/api/v1/batches/{id}", "get_batch", "A batch's videos and their states", 200, BatchOut),
@@ -106,6 +108,7 @@ REASONS = {
     413: "The body is over the size limit",
     422: "Invalid fields: details names each with the Briefing's message",
     429: "Too many requests for this key: see Retry-After",
+    503: "The database or the storage bucket cannot be reached; try again shortly",
 }
 RATE_HEADERS = {
     name: Header(description=text, schema=Schema(type="integer"))
@@ -139,6 +142,14 @@ def _operation(op: Op) -> Operation:
             headers=RATE_HEADERS if op.auth else None,
         )
     }
+    if op.handler == "file":
+        location = Header(
+            description="A presigned link to the MP4 in the bucket", schema=Schema(type="string")
+        )
+        responses["307"] = Response(
+            description="The video is in a storage bucket: follow Location (no API key needed)",
+            headers={"Location": location},
+        )
     for status in op.errors:
         responses[str(status)] = Response(description=REASONS[status], content=_json(ErrorOut))
     body = None

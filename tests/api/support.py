@@ -6,6 +6,10 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -50,10 +54,13 @@ class ApiClient:
 
 @dataclass
 class Receiver:
-    """A webhook endpoint on loopback that keeps every POST and checks nothing itself."""
+    """A webhook endpoint on loopback that keeps every POST (and when it came) and checks
+    nothing itself; it answers the statuses of `answers` in turn, the last one from then on."""
 
     url: str = ""
+    answers: tuple[int, ...] = (204,)
     posts: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def events(self) -> list[dict]:
@@ -68,13 +75,14 @@ def signed(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 
 @asynccontextmanager
-async def receiver() -> AsyncIterator[Receiver]:
-    got = Receiver()
+async def receiver(*answers: int) -> AsyncIterator[Receiver]:
+    got = Receiver(answers=answers or (204,))
 
     async def hook(request: web.Request) -> web.Response:
         got.posts.append((dict(request.headers), await request.read()))
+        got.times.append(time.monotonic())
         got.arrived.set()
-        return web.Response(status=204)
+        return web.Response(status=got.answers[min(len(got.posts), len(got.answers)) - 1])
 
     app = web.Application()
     app.router.add_post("/hook", hook)
@@ -99,3 +107,46 @@ async def wait_for_event(got: Receiver, kind: str, within: float = 20.0) -> dict
             await got.arrived.wait()
 
     return await asyncio.wait_for(seen(), within)
+
+
+class S3Server:
+    """moto's S3-compatible server in its own process on a free loopback port, as the tests run
+    redis-server; `stop` and `start` again give an outage (moto keeps its buckets in memory, so
+    they come back empty)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("moto's server exited at start") from None
+                time.sleep(0.1)
+        raise RuntimeError("moto's server did not start within 30 s")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+    def client(self):
+        """A plain boto3 client to look into the bucket as an operator would."""
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id="test-key",
+            aws_secret_access_key="test-secret",
+            region_name="us-east-1",
+        )

@@ -32,7 +32,7 @@ async def test_openapi_validates_and_lists_every_route(api: ApiClient, settings)
         and not r.resource.canonical.startswith("/api/v1/docs/static")
     }
     documented = {(m, p) for p, item in spec["paths"].items() for m in item}
-    assert served == documented and len(served) == 12
+    assert served == documented and len(served) == 13
     # One source of truth: the Briefing's fields and limits are the request's schema.
     request = spec["components"]["schemas"]["VideoRequest"]["properties"]
     assert request["duration"]["minimum"] == 15 and request["title"]["maxLength"] == 200

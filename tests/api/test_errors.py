@@ -159,6 +159,7 @@ async def test_fuzzed_bodies_never_answer_5xx(api: ApiClient):
         ("POST", "/api/v1/batches"),
         ("POST", f"/api/v1/videos/{task['id']}/approve"),
         ("POST", f"/api/v1/videos/{task['id']}/revise"),
+        ("POST", f"/api/v1/videos/{task['id']}/retry"),
     ]
     seen: list[int] = []
 

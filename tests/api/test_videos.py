@@ -96,3 +96,52 @@ async def test_review_flow_approve_then_download(api: ApiClient, settings):
     out.write_bytes(mp4)
     facts = probe(out)
     assert (facts.width, facts.height) == (240, 240)
+
+
+@pytest.mark.slow
+async def test_review_flow_revise_by_feedback_then_by_exact_edits_then_approve_and_download(
+    api: ApiClient, settings
+):
+    narration = "Nimbus keeps every file in step, on every device, even offline."
+    async with receiver() as hook:
+        brief = {**BRIEF, "skip_review": False, "webhook_url": hook.url}
+        resp, task = await api.call("POST", "/api/v1/videos", brief)
+        assert resp.status == 202
+        path = f"/api/v1/videos/{task['id']}"
+        await run_jobs(settings)
+        _, first = await api.call("GET", path)
+        assert first["revision"] == 1 and first["links"]["revise"] == path + "/revise"
+
+        # Feedback in words: the writer applies it and a new draft waits for review.
+        resp, queued = await api.call(
+            "POST", path + "/revise", {"feedback": "headline 2: Works on the train"}
+        )
+        assert resp.status == 202 and queued["status"] == "queued"
+        await run_jobs(settings)
+        _, second = await api.call("GET", path)
+        assert second["status"] == "awaiting_review" and second["revision"] == 2
+        assert second["draft"]["scenes"][1]["headline"] == "Works on the train"
+
+        # Exact scene edits, word for word, on revision 2; revising revision 1 again is refused.
+        resp, stale = await api.call("POST", path + "/revise", {"feedback": "shorter", "revision": 1})
+        assert resp.status == 409 and stale["error"] == "conflict"
+        edits = {"edits": [{"number": 1, "narration": narration}], "revision": 2}
+        resp, _ = await api.call("POST", path + "/revise", edits)
+        assert resp.status == 202
+        await run_jobs(settings)
+        _, third = await api.call("GET", path)
+        assert third["revision"] == 3 and third["draft"]["scenes"][0]["narration"] == narration
+        assert third["draft"]["scenes"][1]["headline"] == "Works on the train"  # earlier change kept
+
+        resp, _ = await api.call("POST", path + "/approve", {"revision": 3})
+        assert resp.status == 202
+        await run_jobs(settings)
+        await wait_for_event(hook, "video.delivered")
+    reviews = [e["data"]["revision"] for e in hook.events() if e["type"] == "video.needs_review"]
+    assert reviews == [1, 2, 3]
+    resp, mp4 = await api.call("GET", path + "/file")
+    assert resp.status == 200 and resp.headers["Content-Type"] == "video/mp4"
+    out = settings.output_dir / "revised.mp4"
+    out.write_bytes(mp4)
+    facts = probe(out)
+    assert facts.video_codec == "h264" and facts.audio_codec == "aac" and 13 <= facts.duration <= 17

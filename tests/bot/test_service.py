@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
+from redis.exceptions import ConnectionError as RedisDown
 
+from bot.crons import LOST_AFTER
 from bot.notifiers import Silent
 from bot.queue import Queue
 from bot.ratelimit import RateLimiter
@@ -21,7 +24,8 @@ from bot.service import (
     sources,
 )
 from bot.tasks import ACTIVE, FINISHED, Status, Task, TaskStore
-from tests.bot.support import BRIEFING, draft, jobs
+from pipeline import Briefing
+from tests.bot.support import BRIEFING, draft, jobs, run_jobs
 
 
 @pytest.fixture
@@ -158,3 +162,51 @@ async def test_a_cancel_that_lost_its_race_does_not_stop_the_next_job(service: T
     await service.move("k1", Status.DELIVERED)
     await service.revise("k1", 1, "U1", feedback="shorter")
     assert not await redis.exists(cancel_key("k1"))
+
+
+class LostQueue(Queue):
+    """Redis fails after the move recorded the task as queued, before its job reaches arq."""
+
+    async def send(self, job) -> bool:
+        raise RedisDown("Connection closed by server.")
+
+
+@pytest.mark.slow
+async def test_a_task_whose_enqueue_was_lost_after_its_move_is_delivered_anyway(
+    service: TaskService, redis, settings
+) -> None:
+    lossy = TaskService(
+        service.store, LostQueue(service.queue.redis), service.limiter, service.rules, service.notifier
+    )
+    short = Briefing(
+        title="Meet Nimbus", description="Nimbus keeps files in sync. It works offline.", duration=15
+    )
+    with pytest.raises(RedisDown):
+        await lossy.create(Task(id="l1", user="K1", briefing=short))
+    lost = await service.store.get("l1")
+    assert lost.status is Status.QUEUED and await jobs(redis) == []
+
+    # A minute later, a worker starts: its lost-job cron (run at start, then every minute) sends
+    # the job the task recorded, and the worker runs it.
+    lost.updated -= LOST_AFTER + 1
+    await redis.set(service.store.key("l1"), lost.model_dump_json())
+    await run_jobs(settings)
+    done = await service.store.get("l1")
+    assert done.status is Status.DELIVERED, (done.status, done.error)
+    assert (settings.output_dir / "l1.mp4").stat().st_size > 10_000
+    assert await service.requeue_lost(time.time() + 1) == []  # delivered: nothing to send
+
+
+async def test_the_lost_job_sweep_leaves_waiting_and_recent_jobs_alone(service: TaskService, redis) -> None:
+    await service.create(Task(id="w1", user="U1", briefing=BRIEFING))
+    await put(service, "w2", Status.AWAITING_REVIEW, revision=1)
+    lossy = TaskService(
+        service.store, LostQueue(service.queue.redis), service.limiter, service.rules, service.notifier
+    )
+    with pytest.raises(RedisDown):
+        await lossy.approve("w2", 1, "U1")
+    assert await service.requeue_lost(time.time() - 60) == []  # queued just now: not lost yet
+    resent = await service.requeue_lost(time.time() + 1)
+    # w1's job is in arq already (the same id is refused); w2's render was lost and is sent.
+    assert [t.id for t in resent] == ["w2"]
+    assert sorted(await jobs(redis)) == ["w1", "w2-render1"]
