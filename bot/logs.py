@@ -33,6 +33,7 @@ class Redactor:
                 settings.tts_api_key,
                 settings.image_api_key,
                 settings.pexels_api_key,
+                settings.s3_secret_access_key,
             ):
                 if secret is not None and len(secret.get_secret_value()) >= 6:
                     values.append(re.escape(secret.get_secret_value()))
