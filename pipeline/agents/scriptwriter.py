@@ -19,6 +19,7 @@ from pipeline.briefing import Briefing, Tone
 from pipeline.llm import ChatModel, UnusableAnswer, as_prompt_json
 from pipeline.models import Script, ScriptScene, Usage
 from pipeline.text import (
+    FUNCTION_WORDS,
     HEADLINE_MAX_WORDS,
     ends_sentence,
     for_speech,
@@ -196,8 +197,8 @@ def offline_script(briefing: Briefing, *, budget: float | None = None) -> Writte
     n = content_scenes + (1 if with_title else 0)
     spare = FILL * speaking_time(duration, n) - _cost(lines) - (_cost([title]) if with_title and title else 0)
     opener, closer = OPENERS[briefing.tone], CLOSERS[briefing.tone]
-    # The fixed lines are English: a description in another script gets none.
-    short = not omitted and budget is None and _mostly_latin(briefing.description)
+    # The fixed lines are English: a description in another language gets none.
+    short = not omitted and budget is None and reads_english(briefing.description)
     use_opener = short and with_title and spare >= _cost([opener]) + 2.0
     spare -= _cost([opener]) if use_opener else 0.0
     thanked = bool(lines) and _key(lines[-1]).startswith("thank")
@@ -225,9 +226,24 @@ def offline_script(briefing: Briefing, *, budget: float | None = None) -> Writte
     return Written(Script(scenes=scenes, pace=round(pace, 2)), Usage(agent=AGENT), omitted, notes)
 
 
-def _mostly_latin(text: str) -> bool:
+# Small words of the other languages teams write in with Latin letters (none that English shares).
+_OTHER_SMALL_WORDS = wordset(
+    """der die das und ist sind nicht mit für auf auch ein eine einen dem den des von zu im wir ihr
+    sie es bei nach über unser unsere euch la el los las del y en que es un una por para con su sus
+    está están ya cada todos nuestro nuestra le les des du et est une pour avec dans sur nous vous
+    pas ce cette sont het een van ook zijn niet wij o os da do dos não em com uma il lo gli della
+    di che è sono per"""
+)
+
+
+def reads_english(text: str) -> bool:
+    """Latin letters, and at least as many of English's small words as of German's, Spanish's,
+    French's, Dutch's, Portuguese's or Italian's: the fixed lines are English."""
     letters = [ch for ch in text if ch.isalpha()]
-    return sum(ch.isascii() or "LATIN" in unicodedata.name(ch, "") for ch in letters) >= 0.8 * len(letters)
+    latin = sum(ch.isascii() or "LATIN" in unicodedata.name(ch, "") for ch in letters) >= 0.8 * len(letters)
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    english = sum(w in FUNCTION_WORDS for w in words)
+    return latin and english >= sum(w in _OTHER_SMALL_WORDS for w in words)
 
 
 def _sentence_count(scenes: list[ScriptScene]) -> int:

@@ -284,3 +284,19 @@ def test_an_edited_draft_renders_again_reusing_the_unchanged_scenes(tmp_path: Pa
     # The last scene and the crossfade into it are made again; the scenes before are reused.
     assert result.scenes_rendered <= 2 and result.scenes_reused >= last - 2
     assert abs(result.duration - b.duration) <= 0.1
+
+
+@pytest.mark.parametrize(
+    ("description", "english"),
+    [
+        ("Die neue Version ist da. Sie synchronisiert alle Dateien auf jedem Gerät.", False),
+        ("La nueva versión ya está aquí. Sincroniza todos los archivos en cada dispositivo.", False),
+        ("La nouvelle version est là. Elle synchronise tous vos fichiers.", False),
+        ("Revenue grew. Churn dropped. Hiring slowed.", True),  # terse English is still English
+    ],
+)
+def test_fixed_lines_are_spoken_only_over_an_english_description(description: str, english: bool) -> None:
+    written = offline_script(Briefing(title="Nimbus 2.0", description=description, duration=30))
+    spoken = " ".join(s.narration for s in written.script.scenes)
+    # Latin letters alone let "Here's a quick look." open a German video.
+    assert any(line in spoken for line in FIXED_LINES) is english, spoken
