@@ -19,12 +19,24 @@ R = TypeVar("R")
 RETRIED_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
 
 
+class Client(openai.OpenAI):
+    """The official client, except that a server without the endpoint is never retried.
+
+    The SDK retries every 5xx, 501 (Not Implemented) included; 404 and 405 it does not. A
+    missing endpoint must fail at once with the sentence naming the setting (translate_error).
+    """
+
+    def _should_retry(self, response) -> bool:  # the SDK's own hook for the retry decision
+        return response.status_code not in MISSING_STATUSES and super()._should_retry(response)
+
+
 def make_client(config: PipelineConfig, capability: Capability = "text") -> openai.OpenAI:
     """The official client for one capability's server (see PipelineConfig.endpoint); its own
-    retries back off on 429/5xx/timeouts and honour Retry-After. The URL and key are always
-    passed, so the client never falls back to OPENAI_* variables of its own."""
+    retries back off on 429/5xx/timeouts and honour Retry-After, but never retry a 404, 405 or
+    501 (see Client). The URL and key are always passed, so the client never falls back to
+    OPENAI_* variables of its own."""
     endpoint = config.endpoint(capability)
-    return openai.OpenAI(
+    return Client(
         api_key=endpoint.key,
         base_url=endpoint.url,
         timeout=config.openai_timeout,
