@@ -19,11 +19,11 @@ from pipeline.briefing import Style
 from pipeline.models import ScenePlan, WordTiming
 from pipeline.render.branding import Branding, logo_layer_image
 from pipeline.render.contrast import BLACK, Legible, legible
-from pipeline.render.layout import LINE, Block, layout_scene, safe_area
+from pipeline.render.layout import LINE, Block, layout_scene, reads_right_to_left, safe_area
 from pipeline.render.procedural import palette_colors
 from pipeline.render.stills import Geometry, font
 
-VERSION = "kinds-3"
+VERSION = "kinds-4"
 ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
 ENTRANCE = 0.5  # seconds an entrance takes
 STAGGER = 0.25  # seconds between a scene's successive blocks
@@ -151,6 +151,9 @@ def _draw(
         shown = " ".join(parts[:left])
         left -= len(parts)
         x, y = _line_x(block, line), block.pad + round(i * block.size * LINE)
+        if shown != line and reads_right_to_left(line):
+            # A right-to-left line is read from its right end: its first words stand there.
+            x += block.line_width(line) - round(fnt.getlength(shown))
         d.text((x + off, y + off), shown, font=fnt, fill=shadow)
         d.text((x, y), shown, font=fnt, fill=(*ink.text, 255))
     return img

@@ -8,6 +8,7 @@ above the captions.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -95,6 +96,18 @@ class Spec:
     width: float = 1.0  # fraction of the content area's width
     gap: float = 0.0  # space above the block, as a multiple of its font size
     indent: float = 0.0  # bullet room, as a multiple of its font size
+
+
+def reads_right_to_left(text: str) -> bool:
+    """Whether `text`'s first strongly directional letter is Hebrew, Arabic or the like: the
+    direction libraqm gives the line when Pillow draws it."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
 
 
 def safe_area(width: int, height: int) -> Rect:

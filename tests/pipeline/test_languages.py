@@ -10,10 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline import Briefing, PipelineConfig, make_draft, render
 from pipeline.models import ScenePlan
 from pipeline.render import captions as cap
 from pipeline.render.layout import content_area, layout_scene, safe_area
 from pipeline.render.stills import font, font_path
+from pipeline.run import geometry
+from tests.media import frame
 
 TEXTS = {
     "de": ("Größere Teams sparen täglich Zeit", "Grüße aus München, überall synchron"),
@@ -124,3 +127,39 @@ def test_every_highlight_keeps_an_rtl_caption_in_reading_order(tmp_path: Path, c
     line = _libass(tmp_path, " ".join(words), current=current)
     spots = [_where(_libass(tmp_path, w, current=-1), line) for w in words]
     assert spots[0] > spots[1] > spots[2], spots  # read from the right, whichever word is lit
+
+
+@pytest.mark.slow
+def test_the_word_by_word_reveal_of_a_hebrew_headline_starts_at_the_right(tmp_path: Path) -> None:
+    # Four words on one line; the playful style reveals the title a word at a time.
+    briefing = Briefing(
+        title="נימבוס שומר על הקבצים",
+        description="נימבוס שומר על כל הקבצים של הצוות שלכם מסונכרנים בכל מקום. נסו אותו בחינם.",
+        duration=15,
+        style="playful",
+    )
+    config = PipelineConfig(work_dir=tmp_path / "work", height=240, music=False)
+    draft = make_draft(briefing, config)
+    geo = geometry(briefing, config)
+    title = next(
+        b for b in layout_scene(draft.storyboard.scenes[0], geo.width, geo.height) if b.role == "title"
+    )
+    assert len(title.lines) == 1, title.lines
+    video = render(draft, config, out=tmp_path / "he.mp4").path
+    # Before the text, two of its four words (the fade-in over: 0.3 s + 0.2 s), and all of them.
+    before, early, final = (frame(video, t).astype(float) for t in (0.1, 0.51, 1.0))
+    b = title.box
+    third = b.w // 3
+    left, right = slice(b.x, b.x + third), slice(b.right - third, b.right)
+    rows = slice(b.y, b.bottom)
+
+    def differ(a: np.ndarray, c: np.ndarray, cols: slice) -> float:
+        return round(float(np.abs(a[rows, cols] - c[rows, cols]).mean()), 1)
+
+    # (Early against final; before against final: the scrim and all the words.)
+    at_right = differ(early, final, right), differ(before, final, right)
+    at_left = differ(early, final, left), differ(before, final, left)
+    # The first words are read from the right: there the frame already looks as it will, while
+    # the left end, where the last words go, has only its scrim.
+    assert at_right[0] < 0.3 * at_right[1], (at_right, at_left)
+    assert at_left[0] > 3 * at_right[0], (at_right, at_left)
