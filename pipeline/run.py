@@ -500,5 +500,5 @@ def render(
         scenes_rendered=editor.rendered,
         scenes_reused=editor.reused,
         captions=subtitles,
-        notes=be.notes,
+        notes=[*brand.notes, *be.notes],  # what the video lacks of its kit, and stand-ins
     )

@@ -46,7 +46,9 @@ def _png(size: tuple[int, int], mode: str = "RGBA") -> bytes:
         ({"colors": {}}, "colors", "at least one colour"),
         ({"captions": {"position": "left"}}, "captions.position", "bottom"),
         ({"captions": {"highlight": "#12"}}, "captions.highlight", "not a colour"),
-        ({"font": "nope.ttf"}, "font", "did not load"),
+        ({"font": "nope.ttf"}, "font", "not a TrueType or OpenType font"),
+        ({"font": "broken.ttf"}, "font", "did not load"),
+        ({"font": "gone.otf"}, "font", "cannot be read"),
         ({"logo": "missing.png"}, "logo", "cannot be read"),
         ({"logo": "notes.txt"}, "logo", "PNG, JPEG or WebP"),
         ({"logo": "huge.png"}, "logo", "4096"),
@@ -59,6 +61,7 @@ def test_bad_kits_name_the_field(tmp_path: Path, change: dict, field: str, words
     (tmp_path / "huge.png").write_bytes(_png((4100, 10)))
     (tmp_path / "heavy.png").write_bytes(_png((8, 8)) + b"\0" * (5 * 1024 * 1024))
     (tmp_path / "nope.ttf").write_bytes(b"not a font")
+    (tmp_path / "broken.ttf").write_bytes(b"\x00\x01\x00\x00" + b"\x07" * 400)  # a TrueType start only
     with pytest.raises(BrandError) as err:
         parse_brand({"name": "Acme", "colors": {"primary": "#123456"}, **change}, tmp_path)
     assert field in err.value.errors and words in err.value.errors[field], err.value.errors
