@@ -48,6 +48,7 @@ def _plans(headline: str, other: str) -> list[ScenePlan]:
     return [
         ScenePlan(kind="title", headline=headline, subtitle=other, **base),
         ScenePlan(kind="statement", headline=headline, layout="left", **base),
+        ScenePlan(kind="stat", headline=headline, figure="30", unit=other.split()[-1], label=other, **base),
         ScenePlan(kind="list", headline=other, items=[headline, other, headline], **base),
         ScenePlan(kind="quote", headline="", quote=f"{headline} {other}", attribution=other, **base),
         ScenePlan(kind="closing", headline=headline, link="https://nimbus.example/de/grüße", **base),
@@ -66,9 +67,11 @@ def test_boxes_stay_title_safe_and_above_the_captions(lang: str, size: tuple[int
             assert safe.contains(block.box) and area.contains(block.box), (plan.kind, block)
             # Each line fits its box, and no word was lost or cut (no ellipsis at these lengths).
             assert all(block.line_width(line) <= block.box.w for line in block.lines)
-        words = " ".join(" ".join(b.lines) for b in blocks if b.role in ("title", "headline", "cta"))
+        words = " ".join(" ".join(b.lines) for b in blocks if b.role in ("title", "headline", "cta", "label"))
         if plan.kind in ("title", "statement", "closing"):
             assert words == plan.headline
+        if plan.kind == "stat":
+            assert words == plan.label
 
 
 def _where(word: np.ndarray, line: np.ndarray) -> int:
