@@ -55,7 +55,8 @@ class Block:
     size: int
     box: Rect
     align: str = "center"
-    indent: int = 0  # room at the box's left for a bullet (list items)
+    indent: int = 0  # room for a bullet where the lines start (list items): left, or right when align is
+    # "right" (right-to-left text in a kind that is otherwise left-aligned)
     face: Path | None = None  # the font file; None is the bundled one
 
     @property
@@ -181,7 +182,8 @@ def stack(
     valign: str = "center",
     face: Path | None = None,
 ) -> list[Block]:
-    """Fit blocks one under another inside `area`, shrinking them together until they fit."""
+    """Fit blocks one under another inside `area`, shrinking them together until they fit;
+    `align` is center, left, or right (left-aligned kinds in a right-to-left script)."""
     specs = [s for s in specs if s.text.strip()]
     scale = 1.0
     limits = [s.max_lines for s in specs]
@@ -217,7 +219,7 @@ def stack(
         text_w = max((round(font(size, face).getlength(line)) for line in lines), default=0) + indent
         w = min(area.w, text_w + 2 * pad)
         h = _height(size, len(lines))
-        x = area.x if align == "left" else area.x + (area.w - w) // 2
+        x = {"left": area.x, "right": area.right - w}.get(align, area.x + (area.w - w) // 2)
         x = _even(x, w, area.x, area.right)
         blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent, face))
         y += h
@@ -279,10 +281,12 @@ def layout_scene(plan: ScenePlan, width: int, height: int, room: Room | None = N
             Spec("label", plan.label or plan.headline, 0.06, 2, 0.9, 0.2),
         ]
         return stack(specs, area, short, face=face)
+    # Kinds aligned to the left are aligned to the right in a right-to-left script.
+    side = "right" if reads_right_to_left(" ".join([plan.headline, *plan.items])) else "left"
     if kind == "list":
         specs = [Spec("heading", plan.headline, 0.05, 2, 1.0)]
         specs += [Spec("item", item, 0.066, 2, 1.0, 0.35, 1.1) for item in plan.items[:4]]
-        return stack(specs, area, short, align="left", face=face)
+        return stack(specs, area, short, align=side, face=face)
     if kind == "quote":
         specs = [
             Spec("quote", f"“{plan.quote.strip(chr(34) + '“”')}”", 0.085, 5),
@@ -295,13 +299,13 @@ def layout_scene(plan: ScenePlan, width: int, height: int, room: Room | None = N
         [Spec("headline", plan.headline, size, 3, 0.72 if left else 1.0)],
         area,
         short,
-        align="left" if left else "center",
+        align=side if left else "center",
         valign="top" if plan.layout == "top" else "center",
         face=face,
     )
-    if left:  # the accent bar sits at the box's left edge, inside the safe area
-        bar = max(4, short // 70)
-        blocks = [replace(b, box=Rect(b.box.x + 2 * bar, b.box.y, b.box.w, b.box.h)) for b in blocks]
+    if left:  # the accent bar sits at the box's left (right) edge, inside the safe area
+        bar = 2 * max(4, short // 70) * (1 if side == "left" else -1)
+        blocks = [replace(b, box=Rect(b.box.x + bar, b.box.y, b.box.w, b.box.h)) for b in blocks]
     return blocks
 
 

@@ -11,10 +11,13 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline import Briefing, PipelineConfig, make_draft, render
+from pipeline.briefing import Style
 from pipeline.models import ScenePlan
 from pipeline.render import captions as cap
+from pipeline.render.kinds import Look, render_scene
 from pipeline.render.layout import content_area, layout_scene, safe_area
-from pipeline.render.stills import font, font_path
+from pipeline.render.procedural import STYLE_PALETTES
+from pipeline.render.stills import Geometry, font, font_path
 from pipeline.run import geometry
 from tests.media import frame
 
@@ -72,6 +75,42 @@ def test_boxes_stay_title_safe_and_above_the_captions(lang: str, size: tuple[int
             assert words == plan.headline
         if plan.kind == "stat":
             assert words == plan.label
+
+
+@pytest.mark.parametrize("lang", TEXTS)
+def test_lists_and_left_headlines_start_on_the_side_their_script_is_read_from(lang: str) -> None:
+    rtl = lang in ("he", "ar")
+    width, height = 426, 240
+    area = content_area(width, height)
+    headline, other = TEXTS[lang]
+    geo = Geometry(width, height)
+    art = Image.new("RGB", geo.canvas, (20, 30, 60))
+    blue = STYLE_PALETTES[Style.CORPORATE][0]  # its accent (the bullets' colour) is a clear blue
+    items = ScenePlan(kind="list", headline=other, items=[headline, other], visual_prompt="x", palette=blue)
+    left = ScenePlan(kind="statement", headline=headline, layout="left", visual_prompt="x")
+    for plan in (items, left):
+        blocks = layout_scene(plan, width, height)
+        for block in blocks:
+            assert block.align == ("right" if rtl else "left"), (plan.kind, block)
+            # Against the area's edge on that side (but for the statement's accent bar; overlays
+            # sit on even pixels, so a box may be one off).
+            edge = area.right - block.box.right if rtl else block.box.x - area.x
+            assert edge <= (2 * max(4, height // 70) if plan.kind == "statement" else 0) + 1, (
+                plan.kind,
+                block,
+            )
+        layers = render_scene(plan, Look(geo, Style.CORPORATE, art))
+        mid = width // 2
+        if plan.kind == "list":  # each item's bullet (its only coloured ink) where its lines start
+            for layer in [x for x in layers if x.role == "item"]:
+                px = np.asarray(layer.final()).astype(int)
+                coloured = (px[..., 3] > 200) & (px[..., :3].max(-1) - px[..., :3].min(-1) > 60)
+                cols = np.flatnonzero(coloured.any(0))
+                assert len(cols) and (cols.mean() > layer.width / 2) == rtl, (lang, cols, layer.width)
+        else:  # the accent bar beside the headline's start
+            bar, head = layers[0], layers[1]
+            assert bar.role == "bar" and (bar.x > head.x + head.width if rtl else bar.x < head.x), (bar, head)
+            assert (bar.x > mid) == rtl
 
 
 def _where(word: np.ndarray, line: np.ndarray) -> int:
