@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
+
+from fontTools.ttLib import TTFont, TTLibError
 
 from pipeline.models import ScenePlan
 from pipeline.render import captions as cap
@@ -111,6 +114,27 @@ def reads_right_to_left(text: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=16)
+def _characters(face: Path) -> frozenset[int]:
+    """The code points a font file has glyphs for (its best character map)."""
+    try:
+        with TTFont(face, lazy=True) as tt:
+            return frozenset(tt.getBestCmap() or ())
+    except (OSError, TTLibError, KeyError, AssertionError):  # a font Pillow loads but fontTools cannot read
+        return frozenset()
+
+
+def face_for(text: str, face: Path | None) -> Path | None:
+    """`face` when it has a glyph for every character of `text`, else None (the bundled font,
+    which covers Latin, Greek, Cyrillic, Hebrew and Arabic): a brand font made for Latin text
+    draws no boxes for a Hebrew headline."""
+    if face is None:
+        return None
+    have = _characters(face)
+    needed = {ord(c) for c in text if not c.isspace() and unicodedata.category(c)[0] != "C"}
+    return face if needed <= have else None
+
+
 def safe_area(width: int, height: int) -> Rect:
     mx, my = round(width * SAFE), round(height * SAFE)
     return Rect(mx, my, width - 2 * mx, height - 2 * my)
@@ -185,14 +209,15 @@ def stack(
     """Fit blocks one under another inside `area`, shrinking them together until they fit;
     `align` is center, left, or right (left-aligned kinds in a right-to-left script)."""
     specs = [s for s in specs if s.text.strip()]
+    faces = [face_for(s.text, face) for s in specs]
     scale = 1.0
     limits = [s.max_lines for s in specs]
     while True:
         fitted = []
-        for spec, limit in zip(specs, limits, strict=True):
+        for spec, limit, each in zip(specs, limits, faces, strict=True):
             max_w = round(area.w * spec.width) - 2 * round(spec.size * short * scale * PAD)
             start = max(MIN_SIZE, round(spec.size * short * scale))
-            fitted.append(_fit(spec, start, max(1, max_w), limit, face))
+            fitted.append(_fit(spec, start, max(1, max_w), limit, each))
         gaps = [
             round(spec.gap * size) // 2 * 2 if i else 0
             for i, (spec, (size, _)) in enumerate(zip(specs, fitted, strict=True))
@@ -208,20 +233,20 @@ def stack(
         if limits[i] > 1:
             limits[i] -= 1
         else:
-            specs, limits = specs[:-1], limits[:-1]
+            specs, limits, faces = specs[:-1], limits[:-1], faces[:-1]
     y = area.y if valign == "top" else area.y + (area.h - total) // 2
     y = _even(y, total, area.y, area.bottom)
     blocks = []
-    for spec, (size, lines), gap in zip(specs, fitted, gaps, strict=True):
+    for spec, (size, lines), gap, each in zip(specs, fitted, gaps, faces, strict=True):
         y += gap
         pad = round(size * PAD)
         indent = round(size * spec.indent)
-        text_w = max((round(font(size, face).getlength(line)) for line in lines), default=0) + indent
+        text_w = max((round(font(size, each).getlength(line)) for line in lines), default=0) + indent
         w = min(area.w, text_w + 2 * pad)
         h = _height(size, len(lines))
         x = {"left": area.x, "right": area.right - w}.get(align, area.x + (area.w - w) // 2)
         x = _even(x, w, area.x, area.right)
-        blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent, face))
+        blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent, each))
         y += h
     return blocks
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -11,11 +12,13 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline import Briefing, PipelineConfig, make_draft, render
+from pipeline.brand import FONTS_DIR
 from pipeline.briefing import Style
 from pipeline.models import ScenePlan
 from pipeline.render import captions as cap
+from pipeline.render.branding import Branding
 from pipeline.render.kinds import Look, render_scene
-from pipeline.render.layout import content_area, layout_scene, safe_area
+from pipeline.render.layout import Room, content_area, layout_scene, safe_area
 from pipeline.render.procedural import STYLE_PALETTES
 from pipeline.render.stills import Geometry, font, font_path
 from pipeline.run import geometry
@@ -111,6 +114,23 @@ def test_lists_and_left_headlines_start_on_the_side_their_script_is_read_from(la
             bar, head = layers[0], layers[1]
             assert bar.role == "bar" and (bar.x > head.x + head.width if rtl else bar.x < head.x), (bar, head)
             assert (bar.x > mid) == rtl
+
+
+def test_a_brand_font_without_a_scripts_letters_leaves_that_text_to_the_bundled_font() -> None:
+    lato = FONTS_DIR / "Lato-Bold.ttf"  # Latin (with German and Spanish letters), no Hebrew or Arabic
+    for lang, (headline, other) in TEXTS.items():
+        for plan in _plans(headline, other):
+            for block in layout_scene(plan, 426, 240, Room(face=lato)):
+                hebrew_or_arabic = any(
+                    unicodedata.bidirectional(c) in ("R", "AL") for c in "".join(block.lines)
+                )
+                assert block.face == (None if hebrew_or_arabic else lato), (lang, plan.kind, block)
+    # So a Hebrew headline in a Lato kit is drawn as it is without a kit: letters, not boxes.
+    geo, art = Geometry(426, 240), Image.new("RGB", Geometry(426, 240).canvas, (20, 30, 60))
+    plan = ScenePlan(kind="statement", headline=TEXTS["he"][0], visual_prompt="x")
+    plain = render_scene(plan, Look(geo, Style.CORPORATE, art))
+    branded = render_scene(plan, Look(geo, Style.CORPORATE, art, branding=Branding(face=lato)))
+    assert [x.image.tobytes() for x in branded] == [x.image.tobytes() for x in plain]
 
 
 def _where(word: np.ndarray, line: np.ndarray) -> int:
