@@ -159,6 +159,12 @@ async def test_an_uploaded_font_is_the_next_drafts_font(web_client, slack, redis
         "value": "uploaded",
     }
     assert await _errors(web_client, kit_submission([], font="uploaded")) == {}
+    opened = len(slack.called("views.open"))
+    await web_client.command("brand", user="USOMEONE")  # everyone else sees which font it is
+    shown = (
+        await eventually(lambda: len(slack.called("views.open")) > opened and slack.called("views.open"))
+    )[-1]
+    assert "Font: Source Serif Pro (Nimbus Serif.ttf)" in shown["view"]["blocks"][0]["text"]["text"]
     assert (await BrandStore(redis).get("T1")).font_name == "Nimbus Serif.ttf"  # type: ignore[union-attr]
 
     task = await _task(web_client, redis, settings, "VFONT", skip=False)
