@@ -46,8 +46,9 @@ def make_client(config: PipelineConfig, capability: Capability = "text") -> open
 
 def first_call(engine: Any, call: Callable[[openai.OpenAI], R]) -> R:
     """`call(engine.client)`. Until the engine's server has answered once, the first try goes
-    without the client's retries, so a missing endpoint (404/405/501; the client would retry a
-    501) fails at once; any other failure of that try gets the usual retries."""
+    without the client's retries; any failure of that try but a missing endpoint (404/405/501)
+    gets the usual retries. (Client itself no longer retries a missing endpoint, so this only
+    adds one try before them.)"""
     if engine.answered:
         return call(engine.client)
     try:
