@@ -25,7 +25,10 @@ CAPTION_POSITIONS: tuple[str, ...] = CaptionPosition.__args__  # type: ignore[at
 LOGO_MAX_BYTES = 5 * 1024 * 1024
 LOGO_MAX_SIDE = 4096
 LOGO_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
-FONT_MAX_BYTES = 10 * 1024 * 1024
+FONT_MAX_BYTES = 10 * 1024 * 1024  # a font file a kit names (CLI)
+FONT_UPLOAD_MAX_BYTES = 2 * 1024 * 1024  # a font uploaded in Slack: kept in Redis with the kit
+# What a font file starts with: TrueType outlines (version 1.0, or Apple's "true"), CFF ("OTTO").
+FONT_MAGIC = {b"\x00\x01\x00\x00": "ttf", b"true": "ttf", b"OTTO": "otf"}
 FONTS_DIR = Path(__file__).resolve().parent / "assets" / "fonts"
 # Bundled fonts by the name a kit gives (licences in pipeline/assets/fonts/).
 FONTS = {
@@ -208,20 +211,45 @@ def inspect_logo(data: bytes) -> LogoInfo:
     return LogoInfo(LOGO_FORMATS[fmt], w, h, transparent)
 
 
+@dataclass(frozen=True)
+class FontInfo:
+    format: str  # ttf or otf
+    family: str  # as the font names itself (libass finds the captions' font by it)
+
+
+def inspect_font(data: bytes, limit: int = FONT_MAX_BYTES) -> FontInfo:
+    """What a font file is, read from its content; ValueError saying why it is not one we take.
+
+    It must be TrueType or OpenType by its first bytes (not a collection, WOFF or anything
+    else), at most `limit` bytes, and load in Pillow with letters in it.
+    """
+    if len(data) > limit:
+        raise ValueError(f"the font is {len(data) / 1e6:.1f} MB; at most {limit // 2**20} MB")
+    fmt = FONT_MAGIC.get(data[:4])
+    if fmt is None:
+        raise ValueError("the file is not a TrueType or OpenType font (.ttf or .otf)")
+    try:
+        face = ImageFont.truetype(io.BytesIO(data), 24)
+        if face.getlength("Ag") <= 0 or face.getbbox("Ag")[2] <= 0:
+            raise ValueError("the font has no letters")
+    except OSError as exc:
+        raise ValueError("the font did not load: the file is damaged or not a usable .ttf/.otf") from exc
+    return FontInfo(fmt, face.getname()[0] or "")
+
+
 def check_font(path: Path) -> str:
-    """The font's family name; ValueError when the file is missing or does not load."""
+    """The family name of a font file; ValueError when it is missing, too big or not a font."""
     try:
         if path.stat().st_size > FONT_MAX_BYTES:
             raise ValueError(f"the font file is over {FONT_MAX_BYTES // 2**20} MB")
-        face = ImageFont.truetype(str(path), 24)
-        if face.getlength("Ag") <= 0:
-            raise ValueError("the font has no letters")
+        data = path.read_bytes()
     except OSError as exc:
+        raise ValueError(f"{path.name!r} cannot be read (is the path right?)") from exc
+    try:
+        return inspect_font(data).family or path.stem
+    except ValueError as exc:
         names = ", ".join(FONTS)
-        raise ValueError(
-            f"{path.name!r} did not load as a TrueType/OpenType font; give a .ttf/.otf or one of: {names}"
-        ) from exc
-    return face.getname()[0] or path.stem
+        raise ValueError(f"{path.name!r}: {exc}; give a .ttf/.otf or one of: {names}") from exc
 
 
 def _field(err: dict[str, Any]) -> str:

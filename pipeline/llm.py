@@ -19,12 +19,24 @@ R = TypeVar("R")
 RETRIED_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
 
 
+class Client(openai.OpenAI):
+    """The official client, except that a server without the endpoint is never retried.
+
+    The SDK retries every 5xx, 501 (Not Implemented) included; 404 and 405 it does not. A
+    missing endpoint must fail at once with the sentence naming the setting (translate_error).
+    """
+
+    def _should_retry(self, response) -> bool:  # the SDK's own hook for the retry decision
+        return response.status_code not in MISSING_STATUSES and super()._should_retry(response)
+
+
 def make_client(config: PipelineConfig, capability: Capability = "text") -> openai.OpenAI:
     """The official client for one capability's server (see PipelineConfig.endpoint); its own
-    retries back off on 429/5xx/timeouts and honour Retry-After. The URL and key are always
-    passed, so the client never falls back to OPENAI_* variables of its own."""
+    retries back off on 429/5xx/timeouts and honour Retry-After, but never retry a 404, 405 or
+    501 (see Client). The URL and key are always passed, so the client never falls back to
+    OPENAI_* variables of its own."""
     endpoint = config.endpoint(capability)
-    return openai.OpenAI(
+    return Client(
         api_key=endpoint.key,
         base_url=endpoint.url,
         timeout=config.openai_timeout,
@@ -34,8 +46,9 @@ def make_client(config: PipelineConfig, capability: Capability = "text") -> open
 
 def first_call(engine: Any, call: Callable[[openai.OpenAI], R]) -> R:
     """`call(engine.client)`. Until the engine's server has answered once, the first try goes
-    without the client's retries, so a missing endpoint (404/405/501; the client would retry a
-    501) fails at once; any other failure of that try gets the usual retries."""
+    without the client's retries; any failure of that try but a missing endpoint (404/405/501)
+    gets the usual retries. (Client itself no longer retries a missing endpoint, so this only
+    adds one try before them.)"""
     if engine.answered:
         return call(engine.client)
     try:

@@ -176,8 +176,8 @@ class RenderResult(BaseModel):
     captions: list[Path] = Field(default_factory=list, description="The .srt and .vtt beside the MP4")
     notes: list[str] = Field(
         default_factory=list,
-        description="One line each, for the delivery: a voice or image service that failed mid-task "
-        "and the offline backend that stood in",
+        description="One line each, for the delivery: a brand kit's logo or font the video is "
+        "without, a voice or image service that failed mid-task and the offline backend that stood in",
     )
     credits: list[Credit] = Field(
         default_factory=list, description="The stock footage in the video, credited as its library asks"

@@ -520,6 +520,6 @@ def render(
         scenes_rendered=editor.rendered,
         scenes_reused=editor.reused,
         captions=subtitles,
-        notes=be.notes,
+        notes=[*brand.notes, *be.notes],  # what the video lacks of its kit, and stand-ins
         credits=[m.credit for m in shown_by(board, draft.stock) if m is not None and m.credit],
     )

@@ -60,3 +60,36 @@ def colour_share(frame: np.ndarray, rgb: tuple[int, int, int], tol: int = 30, ro
     region = frame if rows is None else frame[rows]
     close = np.all(np.abs(region.astype(int) - np.array(rgb)) <= tol, axis=-1)
     return float(close.mean())
+
+
+def make_otf(path: Path, family: str = "Boxy Test") -> Path:
+    """A small OpenType (CFF) font: every printable ASCII letter a solid box, so text drawn with
+    it is unmistakable. Bundled fonts are all TrueType; this is what an .otf upload looks like."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.t2CharStringPen import T2CharStringPen
+
+    chars = [chr(c) for c in range(33, 127)]
+    names = [".notdef", "space", *(f"c{ord(c)}" for c in chars)]
+    widths = {n: 600 for n in names} | {"space": 300}
+    strings = {}
+    for name in names:
+        pen = T2CharStringPen(widths[name], None)
+        if name != "space":
+            pen.moveTo((60, 0))
+            pen.lineTo((60, 700))
+            pen.lineTo((540, 700))
+            pen.lineTo((540, 0))
+            pen.closePath()
+        strings[name] = pen.getCharString()
+    fb = FontBuilder(1000, isTTF=False)
+    fb.setupGlyphOrder(names)
+    fb.setupCharacterMap({32: "space"} | {ord(c): f"c{ord(c)}" for c in chars})
+    ps = family.replace(" ", "")
+    fb.setupCFF(ps, {"FullName": family}, strings, {})
+    fb.setupHorizontalMetrics({n: (widths[n], 0 if n == "space" else 60) for n in names})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": family, "styleName": "Regular", "psName": ps})
+    fb.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)
+    fb.setupPost()
+    fb.save(str(path))
+    return path

@@ -1,7 +1,8 @@
 """`/video brand`: view and set the workspace's brand kit in a modal.
 
-The logo comes through the modal's file input: Slack gives file ids, read with files.info and
-downloaded from `url_private_download` with the bot token. Only OMA_ADMINS (everyone when
+The logo and a font come through the modal's file inputs: Slack gives file ids, read with
+files.info and downloaded from `url_private_download` with the bot token, then checked by
+content (an image; a TrueType/OpenType font that loads). Only OMA_ADMINS (everyone when
 none are set) may change the kit; anything wrong comes back as a field error in the modal.
 """
 
@@ -21,7 +22,14 @@ from bot.slack import REDIS_DOWN, Deps
 from bot.slack.brand_ui import BRAND_MODAL, ERROR_BLOCKS, brand_modal, read_brand
 from bot.slack.calls import SLACK_FAILURES, describe
 from bot.streams import read_capped
-from pipeline.brand import LOGO_MAX_BYTES, BrandError, inspect_logo, parse_brand
+from pipeline.brand import (
+    FONT_UPLOAD_MAX_BYTES,
+    LOGO_MAX_BYTES,
+    BrandError,
+    inspect_font,
+    inspect_logo,
+    parse_brand,
+)
 
 DOWNLOAD_TIMEOUT = 2.0  # seconds: the modal's answer is due within Slack's 3
 
@@ -43,18 +51,22 @@ async def open_brand(deps: Deps, command: dict[str, Any], client: AsyncWebClient
 
 
 class FileProblem(Exception):
-    """The uploaded logo could not be fetched or is not acceptable; the message says why."""
+    """An uploaded file could not be fetched or is too big; the message says why."""
 
 
-async def fetch_file(client: AsyncWebClient, file_id: str) -> tuple[str, bytes]:
-    """(name, bytes) of an uploaded file, through files.info and its private download URL."""
+async def fetch_file(
+    client: AsyncWebClient, file_id: str, limit: int = LOGO_MAX_BYTES, what: str = "logo"
+) -> tuple[str, bytes]:
+    """(name, bytes) of an uploaded file of at most `limit` bytes, through files.info and its
+    private download URL; `what` names it in the messages."""
+    most = f"at most {limit // 2**20} MB"
     try:
         info = (await client.files_info(file=file_id)).get("file") or {}
     except SLACK_FAILURES as exc:
         raise FileProblem(f"Slack did not give the file ({describe(exc)}); try again") from exc
     size = int(info.get("size") or 0)
-    if size > LOGO_MAX_BYTES:
-        raise FileProblem(f"the logo is {size / 1e6:.1f} MB; at most 5 MB")
+    if size > limit:
+        raise FileProblem(f"the {what} is {size / 1e6:.1f} MB; {most}")
     url = info.get("url_private_download") or info.get("url_private")
     if not url:
         raise FileProblem("Slack gave no download link for the file; upload it again")
@@ -67,12 +79,18 @@ async def fetch_file(client: AsyncWebClient, file_id: str) -> tuple[str, bytes]:
         ):
             if resp.status != 200:
                 raise FileProblem(f"the download failed (HTTP {resp.status}); try again")
-            data = await read_capped(resp.content, LOGO_MAX_BYTES)
+            data = await read_capped(resp.content, limit)
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise FileProblem("the download from Slack did not finish; try again") from exc
     if data is None:
-        raise FileProblem("the logo is over 5 MB")
+        raise FileProblem(f"the {what} is over {limit // 2**20} MB")
     return str(info.get("name") or ""), data
+
+
+def _sentence(exc: Exception) -> str:
+    """A field error as Slack shows it under the field: one capitalised sentence, at most 150."""
+    text = str(exc)
+    return (text[:1].upper() + text[1:])[:150]
 
 
 def _errors(exc: BrandError) -> dict[str, str]:
@@ -89,25 +107,33 @@ def on_brand_saved(deps: Deps):
         if not may_change(deps.settings, user):
             await ack(response_action="errors", errors={"name": "Only OMA admins can change the brand kit."})
             return
-        fields, file_ids, drop_logo, errors = read_brand(view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
+        form = read_brand(view)
+        if form.errors:
+            await ack(response_action="errors", errors=form.errors)
             return
         try:
-            parse_brand(fields)
+            parse_brand(form.fields)
         except BrandError as exc:
             await ack(response_action="errors", errors=_errors(exc))
             return
-        logo = None
-        if file_ids:
-            try:
-                logo = await fetch_file(client, file_ids[0])
-                inspect_logo(logo[1])
-            except (FileProblem, ValueError) as exc:
-                await ack(response_action="errors", errors={"logo": str(exc)[:150]})
-                return
+        logo = font = None
         try:
-            await BrandStore(deps.core.store.redis).save(team, fields, user, logo, drop_logo)
+            if form.logo_ids:
+                logo = await fetch_file(client, form.logo_ids[0])
+                inspect_logo(logo[1])
+        except (FileProblem, ValueError) as exc:
+            await ack(response_action="errors", errors={"logo": _sentence(exc)})
+            return
+        try:
+            if form.font_ids:
+                font = await fetch_file(client, form.font_ids[0], FONT_UPLOAD_MAX_BYTES, "font")
+                inspect_font(font[1], FONT_UPLOAD_MAX_BYTES)
+        except (FileProblem, ValueError) as exc:
+            await ack(response_action="errors", errors={"font_file": _sentence(exc)})
+            return
+        store = BrandStore(deps.core.store.redis)
+        try:
+            await store.save(team, form.fields, user, logo, form.drop_logo, font, form.keep_font)
         except RedisError:
             await ack(response_action="errors", errors={"name": REDIS_DOWN[:150]})
             return

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.brands import StoredKit
-from pipeline.brand import CAPTION_POSITIONS, DEFAULT_FONT, FONTS
+from pipeline.brand import CAPTION_POSITIONS, DEFAULT_FONT, FONT_UPLOAD_MAX_BYTES, FONTS
 
 BRAND_MODAL = "brand_kit"
 COLOUR_FIELDS = ("primary", "secondary", "accent", "background")
 LOGO_TYPES = ["png", "jpg", "jpeg", "webp"]
+FONT_TYPES = ["ttf", "otf"]
+UPLOADED = "uploaded"  # the font choice that keeps the kit's uploaded font
 # Where a pipeline.brand field error shows in the modal (its block id).
 ERROR_BLOCKS = {
     "name": "name",
     "logo": "logo",
     "font": "font",
+    "font_file": "font_file",
     "captions.size": "caption_size",
     "captions.highlight": "highlight",
     "captions.position": "caption_position",
@@ -88,6 +92,11 @@ def brand_modal(kit: StoredKit | None, can_edit: bool) -> dict[str, Any]:
     if checked:
         checkboxes["initial_options"] = [o for o in opts if o["value"] in checked]
     fonts = [(key, key.replace("-", " ").title()) for key in FONTS]
+    font = f.get("font") or DEFAULT_FONT
+    if kit and kit.font_name:
+        fonts.insert(0, (UPLOADED, f"Uploaded: {kit.font_family or kit.font_name}"))
+        font = UPLOADED
+    mb = FONT_UPLOAD_MAX_BYTES // 2**20
     blocks = [
         _input("name", "Brand name", _plain(f.get("name", ""), 80), optional=False),
         _input(
@@ -107,7 +116,19 @@ def brand_modal(kit: StoredKit | None, can_edit: bool) -> dict[str, Any]:
             "Logo (PNG, JPEG or WebP, at most 5 MB and 4096 px)",
             {"type": "file_input", "action_id": "value", "filetypes": LOGO_TYPES, "max_files": 1},
         ),
-        _input("font", "Font", _select(fonts, f.get("font") or DEFAULT_FONT), optional=False),
+        _input(
+            "font",
+            "Font",
+            _select(fonts, font),
+            optional=False,
+            hint="For headlines and captions. Choosing a bundled font stops using an uploaded one.",
+        ),
+        _input(
+            "font_file",
+            f"Or upload your font (TTF or OTF, at most {mb} MB)",
+            {"type": "file_input", "action_id": "value", "filetypes": FONT_TYPES, "max_files": 1},
+            hint="A TrueType or OpenType file (not WOFF or a .ttc collection). It replaces the font above.",
+        ),
         _input(
             "caption_position",
             "Captions at",
@@ -159,8 +180,11 @@ def summary(kit: StoredKit | None) -> str:
     colours = ", ".join(f"{k} `{v}`" for k, v in (f.get("colors") or {}).items() if v)
     captions = f.get("captions") or {}
     said = ", ".join(f"{w} → {s}" for w, s in (f.get("pronounce") or {}).items()) or "none"
+    font = f.get("font", DEFAULT_FONT)
+    if kit.font_name:
+        font = f"{kit.font_family or 'uploaded'} ({kit.font_name})"
     return (
-        f"*{_esc(f.get('name', ''))}*\nColours: {colours}\nFont: {f.get('font', DEFAULT_FONT)}\n"
+        f"*{_esc(f.get('name', ''))}*\nColours: {colours}\nFont: {_esc(font)}\n"
         f"Logo: {_esc(kit.logo_name or 'none')} · watermark {'on' if f.get('watermark') else 'off'}\n"
         f"Captions: {'on' if captions.get('show', True) else 'off'}, {captions.get('position', 'bottom')}\n"
         f"Pronunciations: {_esc(said)}"
@@ -179,11 +203,26 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _esc(text)[:3000]}]}
 
 
-def read_brand(view: dict[str, Any]) -> tuple[dict[str, Any], list[str], bool, dict[str, str]]:
-    """(kit fields, uploaded file ids, drop the logo, errors) from the modal's submission.
+@dataclass
+class KitForm:
+    """The brand modal as submitted: the kit's fields and what to do with its files."""
 
-    The errors are those the form itself can tell (a pronunciation line without "=").
-    """
+    fields: dict[str, Any]
+    logo_ids: list[str] = field(default_factory=list)  # an uploaded logo (file ids)
+    font_ids: list[str] = field(default_factory=list)  # an uploaded font
+    drop_logo: bool = False
+    keep_font: bool = False  # "Uploaded: ..." was left chosen: keep the kit's uploaded font
+    errors: dict[str, str] = field(default_factory=dict)  # those the form itself can tell
+
+
+def _file_ids(values: dict[str, Any], block: str) -> list[str]:
+    files = values.get(block, {}).get("value", {}).get("files") or []
+    return [str(f.get("id")) for f in files if isinstance(f, dict) and f.get("id")]
+
+
+def read_brand(view: dict[str, Any]) -> KitForm:
+    """The modal's submission; its errors are those the form can tell (a pronunciation line
+    without "=")."""
     values = view.get("state", {}).get("values", {})
 
     def value(block: str) -> Any:
@@ -209,10 +248,11 @@ def read_brand(view: dict[str, Any]) -> tuple[dict[str, Any], list[str], bool, d
         scale: object = float(size) if size not in (None, "") else 1.0
     except ValueError:
         scale = size
+    font = value("font") or DEFAULT_FONT
     fields = {
         "name": (value("name") or "").strip(),
         "colors": {c: (value(c) or "").strip() or None for c in COLOUR_FIELDS},
-        "font": value("font") or DEFAULT_FONT,
+        "font": DEFAULT_FONT if font == UPLOADED else font,
         "watermark": "watermark" in checked,
         "captions": {
             "show": "captions" in checked,
@@ -222,6 +262,11 @@ def read_brand(view: dict[str, Any]) -> tuple[dict[str, Any], list[str], bool, d
         },
         "pronounce": pronounce,
     }
-    files = values.get("logo", {}).get("value", {}).get("files") or []
-    ids = [str(f.get("id")) for f in files if isinstance(f, dict) and f.get("id")]
-    return fields, ids, "drop_logo" in checked, errors
+    return KitForm(
+        fields,
+        logo_ids=_file_ids(values, "logo"),
+        font_ids=_file_ids(values, "font_file"),
+        drop_logo="drop_logo" in checked,
+        keep_font=font == UPLOADED,
+        errors=errors,
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from pipeline.brand import Brand, CaptionPosition, check_font, mix
+from pipeline.brand import DEFAULT_FONT, FONTS, FONTS_DIR, Brand, CaptionPosition, check_font, mix
 from pipeline.briefing import Style
 from pipeline.render import captions as cap
 from pipeline.render.contrast import WHITE, contrast_ratio, luminance
@@ -128,7 +128,7 @@ def resolve(
     family = "DejaVu Sans"
     if face is not None:
         family = check_font(face)
-        if face.name == "DejaVuSans-Bold.ttf":
+        if face == FONTS_DIR / FONTS[DEFAULT_FONT]:
             face = None  # the bundled default: draw exactly as unbranded text is drawn
     else:
         notes.append(

@@ -19,7 +19,7 @@ from pipeline.briefing import Style
 from pipeline.models import ScenePlan, WordTiming
 from pipeline.render.branding import Branding, logo_layer_image
 from pipeline.render.contrast import BLACK, Legible, legible
-from pipeline.render.layout import LINE, Block, layout_scene, safe_area
+from pipeline.render.layout import LINE, Block, layout_scene, reads_right_to_left, safe_area
 from pipeline.render.procedural import palette_colors
 from pipeline.render.stills import Geometry, font
 
@@ -119,6 +119,8 @@ def _colours(block: Block, look: Look, want: tuple[int, int, int], role: str) ->
 def _line_x(block: Block, line: str) -> int:
     if block.align == "left":
         return block.pad + block.indent
+    if block.align == "right":
+        return block.box.w - block.pad - block.indent - block.line_width(line)
     inner = block.box.w - 2 * block.pad
     return block.pad + (inner - block.line_width(line)) // 2
 
@@ -140,6 +142,7 @@ def _draw(
         r = max(2, block.size // 5)
         cy = block.pad + round(block.size * 0.62)
         cx = block.pad + round(block.size * 0.4)
+        cx = w - cx if block.align == "right" else cx
         d.ellipse([cx - r, cy - r, cx + r, cy + r], fill=(*bullet, 255))
     left = words if words is not None else 10**6
     shadow = (0, 0, 0, 110) if ink.scrim == BLACK else (255, 255, 255, 110)
@@ -151,6 +154,9 @@ def _draw(
         shown = " ".join(parts[:left])
         left -= len(parts)
         x, y = _line_x(block, line), block.pad + round(i * block.size * LINE)
+        if shown != line and reads_right_to_left(line):
+            # A right-to-left line is read from its right end: its first words stand there.
+            x += block.line_width(line) - round(fnt.getlength(shown))
         d.text((x + off, y + off), shown, font=fnt, fill=shadow)
         d.text((x, y), shown, font=fnt, fill=(*ink.text, 255))
     return img
@@ -308,12 +314,15 @@ def render_title(plan: ScenePlan, look: Look) -> list[Layer]:
 
 def render_statement(plan: ScenePlan, look: Look) -> list[Layer]:
     layers = _simple(plan, look, ["headline"])
-    if plan.layout == "left" and layers:  # an accent bar beside a left-aligned headline
+    if plan.layout == "left" and layers:  # an accent bar where the headline's lines start
         accent, _a2, _t = _palette(plan, look)
         head = layers[0]
         bar = max(4, min(look.geo.width, look.geo.height) // 70)
         img = Image.new("RGBA", (bar + bar % 2, head.height), (*accent, 255))
-        layers.insert(0, Layer("bar", img, head.x - 2 * bar, head.y, ENTER, ENTRANCE, dy=head.dy))
+        x = head.x - 2 * bar
+        if reads_right_to_left(plan.headline):  # the headline is aligned right: the bar mirrors
+            x = head.x + head.width + 2 * bar - img.width
+        layers.insert(0, Layer("bar", img, x, head.y, ENTER, ENTRANCE, dy=head.dy))
     return layers
 
 

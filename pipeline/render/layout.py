@@ -8,8 +8,12 @@ above the captions.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
+
+from fontTools.ttLib import TTFont, TTLibError
 
 from pipeline.models import ScenePlan
 from pipeline.render import captions as cap
@@ -54,7 +58,8 @@ class Block:
     size: int
     box: Rect
     align: str = "center"
-    indent: int = 0  # room at the box's left for a bullet (list items)
+    indent: int = 0  # room for a bullet where the lines start (list items): left, or right when align is
+    # "right" (right-to-left text in a kind that is otherwise left-aligned)
     face: Path | None = None  # the font file; None is the bundled one
 
     @property
@@ -95,6 +100,39 @@ class Spec:
     width: float = 1.0  # fraction of the content area's width
     gap: float = 0.0  # space above the block, as a multiple of its font size
     indent: float = 0.0  # bullet room, as a multiple of its font size
+
+
+def reads_right_to_left(text: str) -> bool:
+    """Whether `text`'s first strongly directional letter is Hebrew, Arabic or the like: the
+    direction libraqm gives the line when Pillow draws it."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+@lru_cache(maxsize=16)
+def _characters(face: Path) -> frozenset[int]:
+    """The code points a font file has glyphs for (its best character map)."""
+    try:
+        with TTFont(face, lazy=True) as tt:
+            return frozenset(tt.getBestCmap() or ())
+    except (OSError, TTLibError, KeyError, AssertionError):  # a font Pillow loads but fontTools cannot read
+        return frozenset()
+
+
+def face_for(text: str, face: Path | None) -> Path | None:
+    """`face` when it has a glyph for every character of `text`, else None (the bundled font,
+    which covers Latin, Greek, Cyrillic, Hebrew and Arabic): a brand font made for Latin text
+    draws no boxes for a Hebrew headline."""
+    if face is None:
+        return None
+    have = _characters(face)
+    needed = {ord(c) for c in text if not c.isspace() and unicodedata.category(c)[0] != "C"}
+    return face if needed <= have else None
 
 
 def safe_area(width: int, height: int) -> Rect:
@@ -168,16 +206,18 @@ def stack(
     valign: str = "center",
     face: Path | None = None,
 ) -> list[Block]:
-    """Fit blocks one under another inside `area`, shrinking them together until they fit."""
+    """Fit blocks one under another inside `area`, shrinking them together until they fit;
+    `align` is center, left, or right (left-aligned kinds in a right-to-left script)."""
     specs = [s for s in specs if s.text.strip()]
+    faces = [face_for(s.text, face) for s in specs]
     scale = 1.0
     limits = [s.max_lines for s in specs]
     while True:
         fitted = []
-        for spec, limit in zip(specs, limits, strict=True):
+        for spec, limit, each in zip(specs, limits, faces, strict=True):
             max_w = round(area.w * spec.width) - 2 * round(spec.size * short * scale * PAD)
             start = max(MIN_SIZE, round(spec.size * short * scale))
-            fitted.append(_fit(spec, start, max(1, max_w), limit, face))
+            fitted.append(_fit(spec, start, max(1, max_w), limit, each))
         gaps = [
             round(spec.gap * size) // 2 * 2 if i else 0
             for i, (spec, (size, _)) in enumerate(zip(specs, fitted, strict=True))
@@ -193,20 +233,20 @@ def stack(
         if limits[i] > 1:
             limits[i] -= 1
         else:
-            specs, limits = specs[:-1], limits[:-1]
+            specs, limits, faces = specs[:-1], limits[:-1], faces[:-1]
     y = area.y if valign == "top" else area.y + (area.h - total) // 2
     y = _even(y, total, area.y, area.bottom)
     blocks = []
-    for spec, (size, lines), gap in zip(specs, fitted, gaps, strict=True):
+    for spec, (size, lines), gap, each in zip(specs, fitted, gaps, faces, strict=True):
         y += gap
         pad = round(size * PAD)
         indent = round(size * spec.indent)
-        text_w = max((round(font(size, face).getlength(line)) for line in lines), default=0) + indent
+        text_w = max((round(font(size, each).getlength(line)) for line in lines), default=0) + indent
         w = min(area.w, text_w + 2 * pad)
         h = _height(size, len(lines))
-        x = area.x if align == "left" else area.x + (area.w - w) // 2
+        x = {"left": area.x, "right": area.right - w}.get(align, area.x + (area.w - w) // 2)
         x = _even(x, w, area.x, area.right)
-        blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent, face))
+        blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent, each))
         y += h
     return blocks
 
@@ -266,11 +306,13 @@ def layout_scene(plan: ScenePlan, width: int, height: int, room: Room | None = N
             Spec("label", plan.label or plan.headline, 0.06, 2, 0.9, 0.2),
         ]
         return stack(specs, area, short, face=face)
+    # Kinds aligned to the left are aligned to the right in a right-to-left script.
+    side = "right" if reads_right_to_left(" ".join([plan.headline, *plan.items])) else "left"
     if kind == "list":
         # The heading leads (larger than the items): it holds the screen until the first item is said.
         specs = [Spec("heading", plan.headline, 0.075, 2, 1.0)]
         specs += [Spec("item", item, 0.06, 2, 1.0, 0.4, 1.1) for item in plan.items[:4]]
-        return stack(specs, area, short, align="left", face=face)
+        return stack(specs, area, short, align=side, face=face)
     if kind == "quote":
         specs = [
             Spec("quote", f"“{plan.quote.strip(chr(34) + '“”')}”", 0.085, 5),
@@ -283,13 +325,13 @@ def layout_scene(plan: ScenePlan, width: int, height: int, room: Room | None = N
         [Spec("headline", plan.headline, size, 3, 0.72 if left else 1.0)],
         area,
         short,
-        align="left" if left else "center",
+        align=side if left else "center",
         valign="top" if plan.layout == "top" else "center",
         face=face,
     )
-    if left:  # the accent bar sits at the box's left edge, inside the safe area
-        bar = max(4, short // 70)
-        blocks = [replace(b, box=Rect(b.box.x + 2 * bar, b.box.y, b.box.w, b.box.h)) for b in blocks]
+    if left:  # the accent bar sits at the box's left (right) edge, inside the safe area
+        bar = 2 * max(4, short // 70) * (1 if side == "left" else -1)
+        blocks = [replace(b, box=Rect(b.box.x + bar, b.box.y, b.box.w, b.box.h)) for b in blocks]
     return blocks
 
 

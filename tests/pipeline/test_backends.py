@@ -261,3 +261,27 @@ def test_oma_piper_model_takes_any_piper_voice_with_its_json_beside_it(tmp_path:
     samples, rate = engine.say("Grüße aus München, schön dass Sie da sind.", 1.0)
     assert rate == 22050 and len(samples) / rate > 1.0
     assert engine.id == "piper:de_DE-test-medium.onnx"
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+def test_a_chat_server_without_the_endpoint_fails_with_one_request_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], status: int
+) -> None:
+    with model_server(serves=frozenset({"chat"})) as (fake, url):
+        # retry-after-ms: were the client to retry, it would do so at once (and be counted).
+        missing = Fault(status, error_body("not implemented", "server_error"), {"retry-after-ms": "1"})
+        fake.faults.append(missing)
+        code = oma_render(
+            monkeypatch, tmp_path, {"OPENAI_BASE_URL": url, "OMA_TEXT_MODEL": "llama3.2"},
+            "--title", BRIEFING.title, "--description", BRIEFING.description, "--duration", "15",
+            "--height", "240", "-o", str(tmp_path / "o.mp4"),
+        )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert fake.hits == ["/v1/chat/completions"]  # exactly one request: no retry before the sentence
+    error = [line for line in err.splitlines() if line.startswith("error:")]
+    assert error == [
+        f"error: The model server at {url} answered {status} to /chat/completions, so it has no such "
+        "endpoint or no model 'llama3.2': set OMA_TEXT_MODEL to a model it serves, or "
+        "OMA_TEXT_BACKEND=offline for the built-in writer."
+    ]

@@ -10,11 +10,12 @@ from PIL import Image
 
 from pipeline.agents.narrator import PiperVoiceEngine, narrate
 from pipeline.agents.pronouncer import pronounced
-from pipeline.brand import BrandError, load_brand, parse_brand
+from pipeline.brand import FONTS_DIR, BrandError, inspect_font, load_brand, parse_brand
 from pipeline.cache import WorkDir
 from pipeline.cli import main
 from pipeline.models import ScenePlan, Script, ScriptScene, Storyboard
 from pipeline.progress import CancelToken
+from tests.brand_support import make_otf
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "brand" / "brand.yaml"
 
@@ -46,7 +47,9 @@ def _png(size: tuple[int, int], mode: str = "RGBA") -> bytes:
         ({"colors": {}}, "colors", "at least one colour"),
         ({"captions": {"position": "left"}}, "captions.position", "bottom"),
         ({"captions": {"highlight": "#12"}}, "captions.highlight", "not a colour"),
-        ({"font": "nope.ttf"}, "font", "did not load"),
+        ({"font": "nope.ttf"}, "font", "not a TrueType or OpenType font"),
+        ({"font": "broken.ttf"}, "font", "did not load"),
+        ({"font": "gone.otf"}, "font", "cannot be read"),
         ({"logo": "missing.png"}, "logo", "cannot be read"),
         ({"logo": "notes.txt"}, "logo", "PNG, JPEG or WebP"),
         ({"logo": "huge.png"}, "logo", "4096"),
@@ -59,9 +62,21 @@ def test_bad_kits_name_the_field(tmp_path: Path, change: dict, field: str, words
     (tmp_path / "huge.png").write_bytes(_png((4100, 10)))
     (tmp_path / "heavy.png").write_bytes(_png((8, 8)) + b"\0" * (5 * 1024 * 1024))
     (tmp_path / "nope.ttf").write_bytes(b"not a font")
+    (tmp_path / "broken.ttf").write_bytes(b"\x00\x01\x00\x00" + b"\x07" * 400)  # a TrueType start only
     with pytest.raises(BrandError) as err:
         parse_brand({"name": "Acme", "colors": {"primary": "#123456"}, **change}, tmp_path)
     assert field in err.value.errors and words in err.value.errors[field], err.value.errors
+
+
+def test_fonts_are_taken_by_content_truetype_and_opentype_alike(tmp_path: Path) -> None:
+    otf = make_otf(tmp_path / "brand.ttf").read_bytes()  # the name does not matter, the bytes do
+    assert (inspect_font(otf).format, inspect_font(otf).family) == ("otf", "Boxy Test")
+    ttf = (FONTS_DIR / "Lato-Bold.ttf").read_bytes()
+    assert (inspect_font(ttf).format, inspect_font(ttf).family) == ("ttf", "Lato")
+    with pytest.raises(ValueError, match="at most 1 MB"):
+        inspect_font(otf + b"\0" * 2**20, limit=2**20)
+    with pytest.raises(ValueError, match="not a TrueType or OpenType font"):
+        inspect_font(b"ttcf" + ttf[4:])  # a collection
 
 
 def test_cli_exits_2_naming_the_bad_field(tmp_path: Path, capsys) -> None:

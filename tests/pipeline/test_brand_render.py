@@ -9,9 +9,13 @@ import numpy as np
 import pytest
 
 from pipeline import Briefing, PipelineConfig, make_draft, render
-from pipeline.brand import load_brand
+from pipeline.brand import load_brand, parse_brand
 from pipeline.cli import main
-from tests.brand_support import LOGO, colour_share, find_logo
+from pipeline.render import captions as cap
+from pipeline.render.branding import resolve
+from pipeline.render.layout import layout_scene
+from pipeline.render.stills import Geometry
+from tests.brand_support import LOGO, colour_share, find_logo, make_otf
 from tests.media import frame
 
 pytestmark = pytest.mark.slow
@@ -75,3 +79,36 @@ def test_the_captions_flag_overrides_the_kit(tmp_path: Path, capsys) -> None:
     assert main(args) == 0, capsys.readouterr().err
     rows = _rows(out, 1.2)
     assert len(rows) and rows.min() > 240 * 0.45 and rows.max() < 240 * 0.8, rows
+
+
+def _fill(img: np.ndarray) -> float:
+    """How much of the box around the light text (white, or the yellow highlight) is ink: high
+    for a font whose letters are solid boxes, low for any real one."""
+    px = img.astype(int)
+    ink = (px.min(-1) > 200) | ((px[..., 0] > 200) & (px[..., 1] > 170) & (px[..., 2] < 90))
+    ys, xs = np.nonzero(ink)
+    assert len(ys), "no light text here"
+    return float(ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].mean())
+
+
+def test_an_opentype_font_file_draws_the_headlines_and_the_captions(tmp_path: Path) -> None:
+    font = make_otf(tmp_path / "Boxy.otf")  # every letter a solid box
+    brand = parse_brand(
+        {"name": "Nimbus", "colors": {"primary": "#2F6BFF", "background": "#0B1533"}, "font": str(font)}
+    )
+    config = PipelineConfig(work_dir=tmp_path / "work", height=240, brand=brand)
+    draft = make_draft(BRIEFING, config)
+    result = render(draft, config, out=tmp_path / "boxy.mp4")
+    branding = resolve(brand)
+    assert branding.face == font and branding.captions.family == "Boxy Test" and not branding.notes
+    title = frame(result.path, 1.2)
+    w, h = result.width, result.height
+    block = next(
+        b
+        for b in layout_scene(draft.storyboard.scenes[0], w, h, branding.room(Geometry(w, h)))
+        if b.role == "title"
+    )
+    top, bottom = cap.band(w, h, branding.captions)
+    # Solid boxes where the title and the caption are (a real font fills well under half).
+    assert _fill(title[block.box.y : block.box.bottom, block.box.x : block.box.right]) > 0.55
+    assert _fill(title[top:bottom]) > 0.55

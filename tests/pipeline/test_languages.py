@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -10,10 +11,18 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline import Briefing, PipelineConfig, make_draft, render
+from pipeline.brand import FONTS_DIR
+from pipeline.briefing import Style
 from pipeline.models import ScenePlan
 from pipeline.render import captions as cap
-from pipeline.render.layout import content_area, layout_scene, safe_area
-from pipeline.render.stills import font, font_path
+from pipeline.render.branding import Branding
+from pipeline.render.kinds import Look, render_scene
+from pipeline.render.layout import Room, content_area, layout_scene, safe_area
+from pipeline.render.procedural import STYLE_PALETTES
+from pipeline.render.stills import Geometry, font, font_path
+from pipeline.run import geometry
+from tests.media import frame
 
 TEXTS = {
     "de": ("Größere Teams sparen täglich Zeit", "Grüße aus München, überall synchron"),
@@ -45,6 +54,7 @@ def _plans(headline: str, other: str) -> list[ScenePlan]:
     return [
         ScenePlan(kind="title", headline=headline, subtitle=other, **base),
         ScenePlan(kind="statement", headline=headline, layout="left", **base),
+        ScenePlan(kind="stat", headline=headline, figure="30", unit=other.split()[-1], label=other, **base),
         ScenePlan(kind="list", headline=other, items=[headline, other, headline], **base),
         ScenePlan(kind="quote", headline="", quote=f"{headline} {other}", attribution=other, **base),
         ScenePlan(kind="closing", headline=headline, link="https://nimbus.example/de/grüße", **base),
@@ -63,9 +73,64 @@ def test_boxes_stay_title_safe_and_above_the_captions(lang: str, size: tuple[int
             assert safe.contains(block.box) and area.contains(block.box), (plan.kind, block)
             # Each line fits its box, and no word was lost or cut (no ellipsis at these lengths).
             assert all(block.line_width(line) <= block.box.w for line in block.lines)
-        words = " ".join(" ".join(b.lines) for b in blocks if b.role in ("title", "headline", "cta"))
+        words = " ".join(" ".join(b.lines) for b in blocks if b.role in ("title", "headline", "cta", "label"))
         if plan.kind in ("title", "statement", "closing"):
             assert words == plan.headline
+        if plan.kind == "stat":
+            assert words == plan.label
+
+
+@pytest.mark.parametrize("lang", TEXTS)
+def test_lists_and_left_headlines_start_on_the_side_their_script_is_read_from(lang: str) -> None:
+    rtl = lang in ("he", "ar")
+    width, height = 426, 240
+    area = content_area(width, height)
+    headline, other = TEXTS[lang]
+    geo = Geometry(width, height)
+    art = Image.new("RGB", geo.canvas, (20, 30, 60))
+    blue = STYLE_PALETTES[Style.CORPORATE][0]  # its accent (the bullets' colour) is a clear blue
+    items = ScenePlan(kind="list", headline=other, items=[headline, other], visual_prompt="x", palette=blue)
+    left = ScenePlan(kind="statement", headline=headline, layout="left", visual_prompt="x")
+    for plan in (items, left):
+        blocks = layout_scene(plan, width, height)
+        for block in blocks:
+            assert block.align == ("right" if rtl else "left"), (plan.kind, block)
+            # Against the area's edge on that side (but for the statement's accent bar; overlays
+            # sit on even pixels, so a box may be one off).
+            edge = area.right - block.box.right if rtl else block.box.x - area.x
+            assert edge <= (2 * max(4, height // 70) if plan.kind == "statement" else 0) + 1, (
+                plan.kind,
+                block,
+            )
+        layers = render_scene(plan, Look(geo, Style.CORPORATE, art))
+        mid = width // 2
+        if plan.kind == "list":  # each item's bullet (its only coloured ink) where its lines start
+            for layer in [x for x in layers if x.role == "item"]:
+                px = np.asarray(layer.final()).astype(int)
+                coloured = (px[..., 3] > 200) & (px[..., :3].max(-1) - px[..., :3].min(-1) > 60)
+                cols = np.flatnonzero(coloured.any(0))
+                assert len(cols) and (cols.mean() > layer.width / 2) == rtl, (lang, cols, layer.width)
+        else:  # the accent bar beside the headline's start
+            bar, head = layers[0], layers[1]
+            assert bar.role == "bar" and (bar.x > head.x + head.width if rtl else bar.x < head.x), (bar, head)
+            assert (bar.x > mid) == rtl
+
+
+def test_a_brand_font_without_a_scripts_letters_leaves_that_text_to_the_bundled_font() -> None:
+    lato = FONTS_DIR / "Lato-Bold.ttf"  # Latin (with German and Spanish letters), no Hebrew or Arabic
+    for lang, (headline, other) in TEXTS.items():
+        for plan in _plans(headline, other):
+            for block in layout_scene(plan, 426, 240, Room(face=lato)):
+                hebrew_or_arabic = any(
+                    unicodedata.bidirectional(c) in ("R", "AL") for c in "".join(block.lines)
+                )
+                assert block.face == (None if hebrew_or_arabic else lato), (lang, plan.kind, block)
+    # So a Hebrew headline in a Lato kit is drawn as it is without a kit: letters, not boxes.
+    geo, art = Geometry(426, 240), Image.new("RGB", Geometry(426, 240).canvas, (20, 30, 60))
+    plan = ScenePlan(kind="statement", headline=TEXTS["he"][0], visual_prompt="x")
+    plain = render_scene(plan, Look(geo, Style.CORPORATE, art))
+    branded = render_scene(plan, Look(geo, Style.CORPORATE, art, branding=Branding(face=lato)))
+    assert [x.image.tobytes() for x in branded] == [x.image.tobytes() for x in plain]
 
 
 def _where(word: np.ndarray, line: np.ndarray) -> int:
@@ -124,3 +189,39 @@ def test_every_highlight_keeps_an_rtl_caption_in_reading_order(tmp_path: Path, c
     line = _libass(tmp_path, " ".join(words), current=current)
     spots = [_where(_libass(tmp_path, w, current=-1), line) for w in words]
     assert spots[0] > spots[1] > spots[2], spots  # read from the right, whichever word is lit
+
+
+@pytest.mark.slow
+def test_the_word_by_word_reveal_of_a_hebrew_headline_starts_at_the_right(tmp_path: Path) -> None:
+    # Four words on one line; the playful style reveals the title a word at a time.
+    briefing = Briefing(
+        title="נימבוס שומר על הקבצים",
+        description="נימבוס שומר על כל הקבצים של הצוות שלכם מסונכרנים בכל מקום. נסו אותו בחינם.",
+        duration=15,
+        style="playful",
+    )
+    config = PipelineConfig(work_dir=tmp_path / "work", height=240, music=False)
+    draft = make_draft(briefing, config)
+    geo = geometry(briefing, config)
+    title = next(
+        b for b in layout_scene(draft.storyboard.scenes[0], geo.width, geo.height) if b.role == "title"
+    )
+    assert len(title.lines) == 1, title.lines
+    video = render(draft, config, out=tmp_path / "he.mp4").path
+    # Before the text, two of its four words (the fade-in over: 0.3 s + 0.2 s), and all of them.
+    before, early, final = (frame(video, t).astype(float) for t in (0.1, 0.51, 1.0))
+    b = title.box
+    third = b.w // 3
+    left, right = slice(b.x, b.x + third), slice(b.right - third, b.right)
+    rows = slice(b.y, b.bottom)
+
+    def differ(a: np.ndarray, c: np.ndarray, cols: slice) -> float:
+        return round(float(np.abs(a[rows, cols] - c[rows, cols]).mean()), 1)
+
+    # (Early against final; before against final: the scrim and all the words.)
+    at_right = differ(early, final, right), differ(before, final, right)
+    at_left = differ(early, final, left), differ(before, final, left)
+    # The first words are read from the right: there the frame already looks as it will, while
+    # the left end, where the last words go, has only its scrim.
+    assert at_right[0] < 0.3 * at_right[1], (at_right, at_left)
+    assert at_left[0] > 3 * at_right[0], (at_right, at_left)
