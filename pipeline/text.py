@@ -260,3 +260,15 @@ def spoken_seconds(text: str) -> float:
         total += _SECONDS_PER_LETTER * (letters + 1) + _SECONDS_PER_DIGIT * digits
         total += _SECONDS_PER_SYMBOL * symbols
     return total
+
+
+def reads_right_to_left(text: str) -> bool:
+    """Whether `text`'s first strongly directional letter is Hebrew, Arabic or the like: the
+    direction libraqm gives the line when Pillow draws it."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False

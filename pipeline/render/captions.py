@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from pipeline.models import WordTiming
-from pipeline.text import FUNCTION_WORDS, speakable, wordset
+from pipeline.text import FUNCTION_WORDS, reads_right_to_left, speakable, wordset
 
 HIGHLIGHT = "&H0000D6FF&"  # ASS colours are &HBBGGRR: a warm yellow
 PLAIN = "&H00FFFFFF&"
@@ -196,7 +195,11 @@ def to_ass(
         start, end = c.start - offset, c.end - offset
         if end <= 0:
             continue
-        text = _rtl_text(c, look.highlight, chars) if _is_rtl(c.words) else _ltr_text(c, look.highlight)
+        text = (
+            _rtl_text(c, look.highlight, chars)
+            if reads_right_to_left("".join(c.words))
+            else _ltr_text(c, look.highlight)
+        )
         lines.append(f"Dialogue: 0,{_ts(max(0.0, start))},{_ts(end)},Caption,,0,0,0,,{text}")
     return head + "\n".join(lines) + "\n"
 
@@ -207,17 +210,6 @@ def _lit(word: str, colour: str) -> str:
 
 def _ltr_text(c: Caption, colour: str) -> str:
     return " ".join(_lit(w, colour) if i == c.current else w for i, w in enumerate(c.words))
-
-
-def _is_rtl(words: tuple[str, ...]) -> bool:
-    """Whether the page's first strongly directional letter is Hebrew, Arabic or the like."""
-    for ch in "".join(words):
-        kind = unicodedata.bidirectional(ch)
-        if kind in ("R", "AL"):
-            return True
-        if kind == "L":
-            return False
-    return False
 
 
 def _rtl_text(c: Caption, colour: str, chars: int) -> str:

@@ -19,11 +19,12 @@ from pipeline.briefing import Style
 from pipeline.models import ScenePlan, WordTiming
 from pipeline.render.branding import Branding, logo_layer_image
 from pipeline.render.contrast import BLACK, Legible, legible
-from pipeline.render.layout import LINE, Block, layout_scene, reads_right_to_left, safe_area
+from pipeline.render.layout import LINE, Block, layout_scene, safe_area
 from pipeline.render.procedural import palette_colors
 from pipeline.render.stills import Geometry, font
+from pipeline.text import reads_right_to_left
 
-VERSION = "kinds-4"
+VERSION = "kinds-5"
 ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
 ENTRANCE = 0.5  # seconds an entrance takes
 STAGGER = 0.25  # seconds between a scene's successive blocks

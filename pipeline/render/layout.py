@@ -18,6 +18,7 @@ from fontTools.ttLib import TTFont, TTLibError
 from pipeline.models import ScenePlan
 from pipeline.render import captions as cap
 from pipeline.render.stills import font, wrap
+from pipeline.text import reads_right_to_left
 
 LINE = 1.2  # line step as a multiple of the font size (DejaVu's ascent + descent is 1.16)
 SAFE = 0.05  # title-safe margin on each side: the middle 90% of the frame
@@ -100,18 +101,6 @@ class Spec:
     width: float = 1.0  # fraction of the content area's width
     gap: float = 0.0  # space above the block, as a multiple of its font size
     indent: float = 0.0  # bullet room, as a multiple of its font size
-
-
-def reads_right_to_left(text: str) -> bool:
-    """Whether `text`'s first strongly directional letter is Hebrew, Arabic or the like: the
-    direction libraqm gives the line when Pillow draws it."""
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind in ("R", "AL"):
-            return True
-        if kind == "L":
-            return False
-    return False
 
 
 @lru_cache(maxsize=16)
