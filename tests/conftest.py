@@ -4,12 +4,14 @@ database per test) and the Slack Web API emulator."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
 from bot.embedded_redis import EmbeddedRedis as RedisServer
 from bot.embedded_redis import free_port
+from tests.fakes.pexels import FakePexels
 from tests.fakes.server import ThreadedServer
 from tests.fakes.slack_api import SlackEmulator
 
@@ -38,3 +40,11 @@ def slack() -> Iterator[SlackEmulator]:
     with ThreadedServer(emu.app()) as server:
         emu.url = server.url
         yield emu
+
+
+@pytest.fixture
+def pexels(tmp_path: Path) -> Iterator[tuple[FakePexels, str]]:
+    """A loopback Pexels and its URL."""
+    fake = FakePexels(tmp_path / "served")
+    with ThreadedServer(fake.app()) as server:
+        yield fake, server.url

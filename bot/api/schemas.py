@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bot.tasks import Status, Task, WebhookAttempt
 from pipeline import Briefing, Draft, SceneEdit
 from pipeline import briefing as rules
+from pipeline.media import Credit
 
 BRIEFING_FIELDS = tuple(Briefing.model_fields)
 BATCH_MAX = 50
@@ -127,6 +128,14 @@ class VideoOut(BaseModel):
     cost_usd: float
     duration: float | None = None
     size_bytes: int | None = None
+    notes: list[str] = Field(
+        default=[],
+        description="One line each, for the delivered video: a voice or image service that failed "
+        "and its offline stand-in, a brand logo or font that is gone",
+    )
+    credits: list[Credit] = Field(
+        default=[], description="Stock footage in the video, to be credited as its library asks"
+    )
     timings: Timings
     batch_id: str | None = None
     webhook_url: str | None = None
@@ -154,6 +163,8 @@ class VideoOut(BaseModel):
             cost_usd=task.cost_usd,
             duration=task.duration,
             size_bytes=task.size_bytes,
+            notes=task.render_notes,
+            credits=[Credit.model_validate(c) for c in task.credits],
             timings=Timings(
                 created=task.created,
                 started=task.started,

@@ -8,6 +8,7 @@ from bot.api.keys import KeyStore
 from bot.tasks import TaskStore
 from tests.api.support import BRIEF, ApiClient, receiver, signed, wait_for_event
 from tests.bot.support import run_jobs
+from tests.fakes.pexels import KEY
 from tests.media import probe
 
 
@@ -145,3 +146,28 @@ async def test_review_flow_revise_by_feedback_then_by_exact_edits_then_approve_a
     out.write_bytes(mp4)
     facts = probe(out)
     assert facts.video_codec == "h264" and facts.audio_codec == "aac" and 13 <= facts.duration <= 17
+
+
+@pytest.mark.slow
+async def test_stock_footage_is_credited_in_the_videos_json(api: ApiClient, settings, pexels, tmp_path):
+    """Pexels asks to be credited wherever the video goes: the API carries the credits too."""
+    from pydantic import SecretStr
+
+    _fake, url = pexels
+    stock = settings.model_copy(
+        update={
+            "art_backend": "stock",
+            "pexels_api_key": SecretStr(KEY),
+            "pexels_url": url,
+            "stock_dir": tmp_path / "stock",
+        }
+    )
+    brief = {**BRIEF, "description": "Every laptop in the office syncs. Every phone on the road syncs too."}
+    resp, task = await api.call("POST", "/api/v1/videos", brief)
+    assert resp.status == 202, task
+    await run_jobs(stock)
+    resp, done = await api.call("GET", f"/api/v1/videos/{task['id']}")
+    assert done["status"] == "delivered", done
+    credits = done["credits"]
+    assert credits, done
+    assert all(c["provider"] == "Pexels" and c["author"] and c["page_url"] for c in credits), credits

@@ -4,7 +4,6 @@ credits the footage as Pexels asks. Every message and view passes Block Kit vali
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,9 @@ from pydantic import SecretStr
 
 from bot.tasks import Status, TaskStore
 from tests.bot.support import click, eventually, jobs, run_jobs, submission
-from tests.fakes.pexels import KEY, FakePexels
-from tests.fakes.server import ThreadedServer
+from tests.fakes.pexels import KEY
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def pexels(tmp_path: Path) -> Iterator[tuple[FakePexels, str]]:
-    fake = FakePexels(tmp_path / "served")
-    with ThreadedServer(fake.app()) as server:
-        yield fake, server.url
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,7 @@ from pipeline.config import backend_problems
 from pipeline.edits import check_edits
 from pipeline.media import ingest
 from pipeline.run import work_dir_for
-from tests.fakes.pexels import KEY, FakePexels, picture
-from tests.fakes.server import ThreadedServer
+from tests.fakes.pexels import KEY, picture
 from tests.media import frame, probe
 from tests.pipeline.media_support import find_picture
 from tests.pipeline.support import oma_render
@@ -34,13 +32,6 @@ BRIEFING = {
     "tone": "friendly",
 }
 FOUND, ABSENT = 0.6, 0.35
-
-
-@pytest.fixture
-def pexels(tmp_path: Path) -> Iterator[tuple[FakePexels, str]]:
-    fake = FakePexels(tmp_path / "served")
-    with ThreadedServer(fake.app()) as server:
-        yield fake, server.url
 
 
 def _config(tmp: Path, url: str, **kw) -> PipelineConfig:
