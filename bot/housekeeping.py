@@ -65,6 +65,14 @@ async def sweep(
     return await asyncio.to_thread(_clean, folders, outputs, tasks, limit_bytes, result_ttl_seconds)
 
 
+CAPTION_SUFFIXES = (".srt", ".vtt")
+
+
+def captions_of(video: Path) -> list[Path]:
+    """The caption files beside a video."""
+    return [video.with_suffix(s) for s in CAPTION_SUFFIXES if video.with_suffix(s).exists()]
+
+
 def _candidates(work_dir: Path, output_dir: Path) -> tuple[list[Path], list[Path]]:
     folders = sorted(p.parent for p in work_dir.glob(f"*/{MARK}"))
     outputs = sorted(output_dir.glob("*.mp4")) if output_dir.is_dir() else []
@@ -80,6 +88,9 @@ def _clean(
     def drop(path: Path) -> None:
         remove(path)
         result.removed.append(f"{path.parent.name}/{path.name}")
+        if path.suffix == ".mp4":  # its caption files go with it
+            for captions in captions_of(path):
+                drop(captions)
 
     kept_folders, kept_outputs = [], []
     for folder in folders:

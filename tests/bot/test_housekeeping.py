@@ -34,6 +34,8 @@ def _output(out: Path, task_id: str, size: int, age: float = 0.0) -> Path:
     video = out / f"{task_id}.mp4"
     video.write_bytes(b"v" * size)
     os.utime(video, (time.time() - age, time.time() - age))
+    for suffix in (".srt", ".vtt"):  # the captions the renderer writes beside it
+        video.with_suffix(suffix).write_text("1\n")
     return video
 
 
@@ -56,10 +58,10 @@ async def test_sweep_removes_what_is_done_and_keeps_what_is_needed(redis, tmp_pa
     swept = await sweep(store, work, out, limit_bytes=1 << 30, result_ttl_seconds=7 * DAY)
 
     assert sorted(p.name for p in work.iterdir()) == ["failed", "fresh", "someone-elses"]
-    assert sorted(p.name for p in out.iterdir()) == ["done.mp4"]
+    assert sorted(p.name for p in out.iterdir()) == ["done.mp4", "done.srt", "done.vtt"]
     assert (foreign / "notes.txt").exists() and (work / "failed" / MARK).exists()
     assert swept.used_bytes == 3000  # the marks are empty files
-    assert len(swept.removed) == 6
+    assert len(swept.removed) == 6 + 3 * 2  # three videos' captions went with them
 
 
 async def test_over_the_limit_oldest_results_go_first_then_idle_caches_never_running(
@@ -78,7 +80,8 @@ async def test_over_the_limit_oldest_results_go_first_then_idle_caches_never_run
 
     # 20,000 bytes in all. A 13,000 limit takes the oldest result and then the newer one.
     swept = await sweep(store, work, out, limit_bytes=13000, result_ttl_seconds=7 * DAY)
-    assert swept.removed == ["out/old.mp4", "out/new.mp4"] and swept.used_bytes == 12000
+    gone = [f"out/{t}{s}" for t in ("old", "new") for s in (".mp4", ".srt", ".vtt")]
+    assert swept.removed == gone and swept.used_bytes == 12000
 
     # A 5,000 limit cannot be met: the idle draft's cache goes, the running task keeps all.
     swept = await sweep(store, work, out, limit_bytes=5000, result_ttl_seconds=7 * DAY)
