@@ -18,6 +18,7 @@ from loguru import logger
 
 from bot.preflight import hide_password, redis_answers, slack_workspace
 from bot.settings import Settings, SettingsError
+from bot.storage import Bucket, StorageError
 from pipeline import PipelineConfig, PipelineError
 from pipeline.config import Capability, backend_summary
 from pipeline.config import describe_backends as describe_config
@@ -150,6 +151,15 @@ async def check_services(settings: Settings) -> list[Check]:
             checks.append(Check("slack", settings.slack_api_url, False, str(exc)))
     else:
         checks.append(Check("slack", "SLACK_BOT_TOKEN not set", None, "not checked"))
+    if settings.s3_bucket:
+        where = f"bucket {settings.s3_bucket} at {settings.s3_endpoint or 'AWS S3'}"
+        try:
+            await Bucket(settings).probe()
+            checks.append(Check("storage", where, True, "wrote, read and deleted a test object"))
+        except StorageError as exc:
+            checks.append(Check("storage", where, False, str(exc)))
+    else:
+        checks.append(Check("storage", f"output folder {settings.output_dir}", None, "local, not checked"))
     return checks
 
 

@@ -167,6 +167,16 @@ class Bucket:
             Delete={"Objects": objects, "Quiet": True},
         )
 
+    async def probe(self) -> None:
+        """Write, read and delete one tiny object: what the worker and the web app will do."""
+        await self._call("checked in", self._probe)
+
+    def _probe(self) -> None:
+        key = f"{PREFIX}.oma-doctor"
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=b"ok")
+        self.client.head_object(Bucket=self.bucket, Key=key)
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
     async def expire(self, before: float) -> int:
         """Delete the objects stored before `before` (Unix time), as the output folder's sweep
         does with old results; the number deleted."""

@@ -59,7 +59,8 @@ def test_doctor_checks_both_servers_redis_slack_and_ffmpeg(
     out = capsys.readouterr().out
     table = rows(out)
     assert code == 0, out
-    assert list(table) == ["text", "voice", "art", "redis", "slack", "ffmpeg"]
+    assert list(table) == ["text", "voice", "art", "redis", "slack", "storage", "ffmpeg"]
+    assert "skipped: local, not checked" in table["storage"]
     assert f"llama3.2 at {chat.url}" in table["text"] and "ok: answered" in table["text"]
     assert f"at {speech.url}" in table["voice"] and "ok: spoke" in table["voice"]
     assert "procedural art (offline)" in table["art"] and "ok: drew" in table["art"]
@@ -122,18 +123,42 @@ def test_a_worker_logs_which_backend_and_model_each_agent_uses(slack, redis_serv
 
 
 def test_doctor_searches_pexels_for_stock_footage_and_names_a_refused_key(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+    pexels, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
 ) -> None:
     from tests.fakes.pexels import KEY as PEXELS_KEY
-    from tests.fakes.pexels import FakePexels
 
-    fake = FakePexels(tmp_path / "served")
-    with ThreadedServer(fake.app()) as server:
-        env = {"OMA_ART_BACKEND": "stock", "PEXELS_API_KEY": PEXELS_KEY, "OMA_PEXELS_URL": server.url}
-        doctor(monkeypatch, tmp_path, env)
-        art = rows(capsys.readouterr().out)["art"]
-        assert f"Pexels stock footage at {server.url}" in art and "ok: searched Pexels: 3 videos" in art
-        assert fake.queries[-1] == ("/videos/search", {"query": "nature", "per_page": "1"})
-        assert doctor(monkeypatch, tmp_path, {**env, "PEXELS_API_KEY": "wrong-key"}) == 1
-        art = rows(capsys.readouterr().out)["art"]
-        assert "FAILED: Pexels refused the key (HTTP 401): check PEXELS_API_KEY" in art
+    fake, url = pexels
+    env = {"OMA_ART_BACKEND": "stock", "PEXELS_API_KEY": PEXELS_KEY, "OMA_PEXELS_URL": url}
+    doctor(monkeypatch, tmp_path, env)
+    art = rows(capsys.readouterr().out)["art"]
+    assert f"Pexels stock footage at {url}" in art and "ok: searched Pexels: 3 videos" in art
+    assert fake.queries[-1] == ("/videos/search", {"query": "nature", "per_page": "1"})
+    assert doctor(monkeypatch, tmp_path, {**env, "PEXELS_API_KEY": "wrong-key"}) == 1
+    art = rows(capsys.readouterr().out)["art"]
+    assert "FAILED: Pexels refused the key (HTTP 401): check PEXELS_API_KEY" in art
+
+
+def test_doctor_writes_to_the_bucket_and_names_a_missing_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    from tests.api.support import S3Server
+
+    s3 = S3Server()
+    s3.start()
+    try:
+        s3.client().create_bucket(Bucket="videos")
+        env = {
+            "OMA_S3_ENDPOINT": s3.url,
+            "OMA_S3_BUCKET": "videos",
+            "OMA_S3_ACCESS_KEY_ID": "test-key",
+            "OMA_S3_SECRET_ACCESS_KEY": "test-secret",
+        }
+        assert doctor(monkeypatch, tmp_path, env) == 0
+        storage = rows(capsys.readouterr().out)["storage"]
+        assert f"bucket videos at {s3.url}" in storage and "ok: wrote, read and deleted" in storage
+        assert s3.client().list_objects_v2(Bucket="videos").get("KeyCount", 0) == 0  # nothing left behind
+        assert doctor(monkeypatch, tmp_path, {**env, "OMA_S3_BUCKET": "nope"}) == 1
+        storage = rows(capsys.readouterr().out)["storage"]
+        assert "FAILED: the video could not be checked in storage: bucket nope does not exist" in storage
+    finally:
+        s3.stop()
