@@ -1,6 +1,6 @@
 """The README's frame strip: one offline video with every scene kind, a frame from each scene.
 
-    .venv/bin/python docs/strips.py [--aspect 16:9|9:16|1:1] [-o docs/scene-kinds.png]
+    .venv/bin/python docs/strips.py [--aspect 16:9|9:16|1:1] [--brand kit.yaml] [-o docs/scene-kinds.png]
 
 It renders the briefing below with the built-in writer, voice and art at 720p, takes each
 scene's frame at 80% of its length (its text has entered, the caption shows a later word) and
@@ -19,6 +19,7 @@ from imageio_ffmpeg import get_ffmpeg_exe
 from PIL import Image, ImageDraw
 
 from pipeline import Briefing, PipelineConfig, make_draft, render
+from pipeline.brand import load_brand
 from pipeline.render.stills import font
 
 BRIEFING = {
@@ -44,10 +45,11 @@ def grab(video: Path, t: float) -> Image.Image:
     return Image.open(BytesIO(raw.stdout)).convert("RGB")
 
 
-def strip(aspect: str, out: Path, columns: int) -> None:
+def strip(aspect: str, out: Path, columns: int, brand: Path | None = None) -> None:
     briefing = Briefing(**BRIEFING, style=STYLE[aspect], aspect=aspect)
     with tempfile.TemporaryDirectory() as tmp:
-        config = PipelineConfig(work_dir=Path(tmp) / "work", height=720)
+        kit = load_brand(brand) if brand else None
+        config = PipelineConfig(work_dir=Path(tmp) / "work", height=720, brand=kit)
         draft = make_draft(briefing, config)
         result = render(draft, config, out=Path(tmp) / "v.mp4")
         plans, starts = draft.storyboard.scenes, draft.storyboard.starts
@@ -70,11 +72,13 @@ def strip(aspect: str, out: Path, columns: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--aspect", choices=list(STYLE), default="16:9")
+    parser.add_argument("--brand", type=Path, default=None, help="a brand kit (YAML)")
     parser.add_argument("-o", type=Path, default=None)
     args = parser.parse_args()
-    name = "scene-kinds.png" if args.aspect == "16:9" else f"scene-kinds-{args.aspect.replace(':', 'x')}.png"
-    out = args.o or Path(__file__).parent / name
-    strip(args.aspect, out, columns=3 if args.aspect == "16:9" else 6)
+    name = "brand-strip" if args.brand else "scene-kinds"
+    name += "" if args.aspect == "16:9" else f"-{args.aspect.replace(':', 'x')}"
+    out = args.o or Path(__file__).parent / f"{name}.png"
+    strip(args.aspect, out, columns=3 if args.aspect == "16:9" else 6, brand=args.brand)
 
 
 if __name__ == "__main__":
