@@ -9,6 +9,7 @@ from pipeline.text import FUNCTION_WORDS, reads_right_to_left, speakable, wordse
 
 HIGHLIGHT = "&H0000D6FF&"  # ASS colours are &HBBGGRR: a warm yellow
 PLAIN = "&H00FFFFFF&"
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,11 @@ def _rtl_text(c: Caption, colour: str, chars: int) -> str:
     for row in rows:
         before = " ".join(c.words[j] for j in row if j < c.current)
         after = " ".join(c.words[j] for j in row if j > c.current)
-        runs = [after, _lit(c.words[c.current], colour) if c.current in row else "", before]
+        # libass shapes each colour run on its own with a left-to-right base: a right-to-left mark
+        # ending a run keeps its closing punctuation on its left, where the sentence ends, instead
+        # of beside the next run.
+        lit = _lit(c.words[c.current] + RLM, colour) if c.current in row else ""
+        runs = [after + RLM if after else "", lit, before + RLM if before else ""]
         out.append(" ".join(r for r in runs if r))
     return "{\\q2}" + "\\N".join(out)
 

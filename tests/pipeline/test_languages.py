@@ -191,6 +191,15 @@ def test_every_highlight_keeps_an_rtl_caption_in_reading_order(tmp_path: Path, c
     assert spots[0] > spots[1] > spots[2], spots  # read from the right, whichever word is lit
 
 
+def test_moving_the_highlight_moves_no_glyph_of_an_rtl_sentence(tmp_path: Path) -> None:
+    # The full stop belongs at the left end; libass shaped it beside whichever run it ended.
+    lines = [_libass(tmp_path, "שלום לכולם היום.", current=k) > 60 for k in (-1, 0, 1, 2)]
+    edges = [(int(np.flatnonzero(m.max(0))[0]), int(np.flatnonzero(m.max(0))[-1])) for m in lines]
+    assert all(abs(a - edges[0][0]) <= 1 and abs(b - edges[0][1]) <= 1 for a, b in edges), edges
+    inked = [set(np.flatnonzero(m.max(0)).tolist()) for m in lines]
+    assert all(len(inked[0] ^ cols) <= 4 for cols in inked), [len(inked[0] ^ c) for c in inked]
+
+
 @pytest.mark.slow
 def test_the_word_by_word_reveal_of_a_hebrew_headline_starts_at_the_right(tmp_path: Path) -> None:
     # Four words on one line; the playful style reveals the title a word at a time.
