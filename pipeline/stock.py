@@ -20,6 +20,7 @@ import json
 import re
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from urllib.parse import urlencode, urlsplit
 
 from pipeline.briefing import Aspect, Briefing, Style
 from pipeline.cache import WorkDir, content_key
+from pipeline.config import PEXELS_API_URL
 from pipeline.media import (
     CLIP_MAX_BYTES,
     CLIP_MAX_SECONDS,
@@ -42,7 +44,6 @@ from pipeline.models import ScenePlan, Script, Storyboard
 from pipeline.render.media import FILL_RATIO
 from pipeline.text import _ADVERBS, _NUMBER_WORDS, FUNCTION_WORDS, sentences, wordset
 
-PEXELS_URL = "https://api.pexels.com"
 PER_PAGE = 15
 SEARCH_TTL = 24 * 3600  # a search's answer is reused for a day: Pexels allows 200 requests an hour
 SEARCH_MAX_BYTES = 2_000_000
@@ -263,6 +264,22 @@ class StockError(Exception):
         self.why, self.stop = why, stop
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # the 3xx then fails as an HTTP error
+
+
+class _WebRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_API = urllib.request.build_opener(_NoRedirect)
+_FILES = urllib.request.build_opener(_WebRedirect)
+
+
 class Pexels:
     """Pexels' search and file downloads, with a cache folder that every task shares."""
 
@@ -270,7 +287,7 @@ class Pexels:
         self,
         key: str,
         cache: Path,
-        base_url: str = PEXELS_URL,
+        base_url: str = PEXELS_API_URL,
         timeout: float = 20.0,
         retries: int = 2,
         pause: float = 0.5,
@@ -281,13 +298,13 @@ class Pexels:
         self.downloads = 0
 
     def _get(self, url: str, limit: int, api: bool) -> bytes:
-        # The key goes to the API only, never to the hosts the files are served from.
+        # The key goes to the API only, never to the hosts the files are served from: the API's
+        # requests follow no redirect (urllib would carry the key along to wherever it points).
         headers = {"User-Agent": "OMA video bot"} | ({"Authorization": self.key} if api else {})
+        opener = _API if api else _FILES
         for attempt in range(self.retries + 1):
             try:
-                with urllib.request.urlopen(
-                    urllib.request.Request(url, headers=headers), timeout=self.timeout
-                ) as resp:
+                with opener.open(urllib.request.Request(url, headers=headers), timeout=self.timeout) as resp:
                     body = resp.read(limit + 1)
                 if len(body) > limit:
                     raise StockError(f"a Pexels file is over {limit // 1_000_000} MB", stop=False)

@@ -228,3 +228,33 @@ def test_edits_ask_for_the_next_result_a_search_phrase_or_move_a_file(tmp_path: 
         3: "shot.png is chosen for scenes 2 and 3; a file shows in one scene.",
         4: "Scene 4: that file is not in this draft.",
     }
+
+
+def test_the_key_never_follows_a_redirect_off_the_api(tmp_path: Path) -> None:
+    """urllib carries request headers across redirects: an API answer sending us elsewhere must
+    not hand that host the key (the search fails as an HTTP error instead)."""
+    from aiohttp import web
+
+    from pipeline.stock import Pexels, StockError
+    from tests.fakes.server import ThreadedServer
+
+    seen: list[str | None] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        return web.json_response({"videos": []})
+
+    elsewhere = web.Application()
+    elsewhere.router.add_get("/{tail:.*}", record)
+    with ThreadedServer(elsewhere) as other:
+
+        async def bounce(request: web.Request) -> web.Response:
+            raise web.HTTPFound(other.url + "/videos/search")
+
+        api = web.Application()
+        api.router.add_get("/{tail:.*}", bounce)
+        with ThreadedServer(api) as server:
+            library = Pexels("SECRET-KEY", tmp_path / "stock", server.url, retries=0)
+            with pytest.raises(StockError, match="HTTP 302"):
+                library.search("video", "laptop", "landscape")
+    assert seen == []
