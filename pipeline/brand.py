@@ -234,7 +234,11 @@ def inspect_font(data: bytes, limit: int = FONT_MAX_BYTES) -> FontInfo:
             raise ValueError("the font has no letters")
     except OSError as exc:
         raise ValueError("the font did not load: the file is damaged or not a usable .ttf/.otf") from exc
-    return FontInfo(fmt, face.getname()[0] or "")
+    family = face.getname()[0] or ""
+    # Captions name the font by family in an ASS style line, where a comma starts the next field.
+    if len(family) > 64 or not family.isprintable() or any(ch in family for ch in ",{}\\"):
+        raise ValueError("the font's family name is too long or has a comma, brace or backslash in it")
+    return FontInfo(fmt, family)
 
 
 def check_font(path: Path) -> str:

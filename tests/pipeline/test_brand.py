@@ -77,6 +77,10 @@ def test_fonts_are_taken_by_content_truetype_and_opentype_alike(tmp_path: Path) 
         inspect_font(otf + b"\0" * 2**20, limit=2**20)
     with pytest.raises(ValueError, match="not a TrueType or OpenType font"):
         inspect_font(b"ttcf" + ttf[4:])  # a collection
+    # The family names the font in the captions' ASS style line, where a comma starts a field.
+    for bad in ("Evil,90,&H0000FF&", "Brace{\\b1}"):
+        with pytest.raises(ValueError, match="family name"):
+            inspect_font(make_otf(tmp_path / "bad.otf", family=bad).read_bytes())
 
 
 def test_cli_exits_2_naming_the_bad_field(tmp_path: Path, capsys) -> None:
