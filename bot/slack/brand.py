@@ -8,6 +8,7 @@ none are set) may change the kit; anything wrong comes back as a field error in 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -116,21 +117,33 @@ def on_brand_saved(deps: Deps):
         except BrandError as exc:
             await ack(response_action="errors", errors=_errors(exc))
             return
-        logo = font = None
-        try:
-            if form.logo_ids:
-                logo = await fetch_file(client, form.logo_ids[0])
-                inspect_logo(logo[1])
-        except (FileProblem, ValueError) as exc:
-            await ack(response_action="errors", errors={"logo": _sentence(exc)})
+
+        async def logo_file() -> tuple[str, bytes] | None:
+            if not form.logo_ids:
+                return None
+            got = await fetch_file(client, form.logo_ids[0])
+            inspect_logo(got[1])
+            return got
+
+        async def font_file() -> tuple[str, bytes] | None:
+            if not form.font_ids:
+                return None
+            got = await fetch_file(client, form.font_ids[0], FONT_UPLOAD_MAX_BYTES, "font")
+            inspect_font(got[1], FONT_UPLOAD_MAX_BYTES)
+            return got
+
+        # Both at once: one after the other, a logo and a font could outlast Slack's 3 s.
+        fetched = await asyncio.gather(logo_file(), font_file(), return_exceptions=True)
+        errors = {}
+        for field, got in zip(("logo", "font_file"), fetched, strict=True):
+            if isinstance(got, FileProblem | ValueError):
+                errors[field] = _sentence(got)
+            elif isinstance(got, BaseException):
+                raise got
+        if errors:
+            await ack(response_action="errors", errors=errors)
             return
-        try:
-            if form.font_ids:
-                font = await fetch_file(client, form.font_ids[0], FONT_UPLOAD_MAX_BYTES, "font")
-                inspect_font(font[1], FONT_UPLOAD_MAX_BYTES)
-        except (FileProblem, ValueError) as exc:
-            await ack(response_action="errors", errors={"font_file": _sentence(exc)})
-            return
+        logo, font = fetched
         store = BrandStore(deps.core.store.redis)
         try:
             await store.save(team, form.fields, user, logo, form.drop_logo, font, form.keep_font)

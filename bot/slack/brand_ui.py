@@ -94,7 +94,7 @@ def brand_modal(kit: StoredKit | None, can_edit: bool) -> dict[str, Any]:
     fonts = [(key, key.replace("-", " ").title()) for key in FONTS]
     font = f.get("font") or DEFAULT_FONT
     if kit and kit.font_name:
-        fonts.insert(0, (UPLOADED, f"Uploaded: {kit.font_family or kit.font_name}"))
+        fonts.insert(0, (UPLOADED, f"Uploaded: {kit.font_family or kit.font_name}"[:75]))  # Slack's limit
         font = UPLOADED
     mb = FONT_UPLOAD_MAX_BYTES // 2**20
     blocks = [

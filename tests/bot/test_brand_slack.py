@@ -204,6 +204,11 @@ async def test_a_font_that_is_not_one_is_a_field_error(web_client, slack, redis)
     ]:
         errors = await _errors(web_client, kit_submission([], font_ids=(slack.share(name, data),)))
         assert list(errors) == ["font_file"] and words in errors["font_file"], errors
+    # A bad logo and a bad font, fetched and checked together, are both named at once.
+    both = kit_submission(
+        [slack.share("logo.png", b"not a picture")], font_ids=(slack.share("f.ttf", b"GIF89a"),)
+    )
+    assert sorted(await _errors(web_client, both)) == ["font_file", "logo"]
     assert await BrandStore(redis).get("T1") is None
 
 
