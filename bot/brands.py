@@ -9,6 +9,7 @@ draft's notes and the video's message say so.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from pathlib import Path
@@ -137,11 +138,11 @@ class BrandStore:
         logo = font = None
         if kit.logo_name:
             logo = folder / "brand" / Path(kit.logo_name).name
-            _place(logo, await self.logo(team), kit.logo_sha)
+            await asyncio.to_thread(_place, logo, await self.logo(team), kit.logo_sha)
         if kit.font_name:
             # In a folder of its own: the editor gives libass the font by its file name.
             font = folder / "brand" / f"font-{kit.font_sha}" / Path(kit.font_name).name
-            _place(font, await self.font(team), kit.font_sha)
+            await asyncio.to_thread(_place, font, await self.font(team), kit.font_sha)
         return kit.brand(logo, font)
 
 
