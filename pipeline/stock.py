@@ -20,7 +20,6 @@ import json
 import re
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +41,7 @@ from pipeline.media import (
 )
 from pipeline.models import ScenePlan, Script, Storyboard
 from pipeline.render.media import FILL_RATIO
-from pipeline.text import _ADVERBS, _NUMBER_WORDS, FUNCTION_WORDS, sentences, wordset
+from pipeline.text import ADVERBS, FUNCTION_WORDS, NUMBER_WORDS, sentences, wordset
 
 PER_PAGE = 15
 SEARCH_TTL = 24 * 3600  # a search's answer is reused for a day: Pexels allows 200 requests an hour
@@ -62,8 +61,8 @@ STYLE_QUERY = {
 # words, styles, and verbs and adjectives common in briefings.
 FILLER = (
     FUNCTION_WORDS
-    | _NUMBER_WORDS
-    | _ADVERBS
+    | NUMBER_WORDS
+    | ADVERBS
     | wordset(
         """abstract composition evoking image picture scene visual style illustration shows showing
     corporate modern cinematic minimal playful palette background no text letters logos
@@ -271,7 +270,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 class _WebRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
+        if urlsplit(newurl).scheme not in ("http", "https"):
             return None
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 

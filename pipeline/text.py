@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 # The space after a sentence's punctuation, or after a closing quote or bracket that follows it.
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)\]]))\s+")
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’»)\]]))\s+")
 _BULLET = re.compile(r"^\s*(?:[-*•·]+|\d+[.)])\s+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _URL_SCHEME = re.compile(r"\b(?:https?://)(?:www\.)?", re.IGNORECASE)
@@ -46,12 +46,10 @@ _ABBREVIATIONS = wordset(
 # Words that open a subordinate clause: "If you are sick" is not a headline on its own.
 _SUBORDINATORS = wordset("if when whenever because while although though unless since until as once whether")
 # Words that often start a phrase of time or manner: a headline may end before them.
-_ADVERBS = wordset(
+ADVERBS = wordset(
     "next last today tomorrow tonight now soon again instead already still even only then here there"
 )
-_NUMBER_WORDS = wordset(
-    "one two three four five six seven eight nine ten eleven twelve twenty thirty hundred"
-)
+NUMBER_WORDS = wordset("one two three four five six seven eight nine ten eleven twelve twenty thirty hundred")
 _PARTICLES = wordset("up down off out")
 _QUOTES = '"“”‘’«»„'
 
@@ -189,12 +187,12 @@ def _clean_end(text: str) -> str:
 def _ends_well(word: str) -> bool:
     bare = _bare(word)
     # Not a function word, a bare number ("open two") or a particle ("work from home up").
-    return bare not in FUNCTION_WORDS | _NUMBER_WORDS | _PARTICLES and not bare.isdigit()
+    return bare not in FUNCTION_WORDS | NUMBER_WORDS | _PARTICLES and not bare.isdigit()
 
 
 def _cut(words: list[str], limit: int) -> list[str]:
     """The longest start of `words` (at most `limit`) that ends where a phrase ends."""
-    for breaks in (_CLAUSE_WORDS, _PREPOSITIONS, _ADVERBS, FUNCTION_WORDS):
+    for breaks in (_CLAUSE_WORDS, _PREPOSITIONS, ADVERBS, FUNCTION_WORDS):
         for k in range(min(limit, len(words) - 1), 2, -1):
             if _bare(words[k]) in breaks and _ends_well(words[k - 1]):
                 return words[:k]
