@@ -128,3 +128,20 @@ def _clean(
 
 def _mtime(path: Path) -> float:
     return path.stat().st_mtime
+
+
+STOCK_UNUSED_DAYS = 30  # a stock file no video used for this long leaves the shared cache
+
+
+def sweep_stock(stock_dir: Path, unused_days: float = STOCK_UNUSED_DAYS) -> list[str]:
+    """Remove stock downloads and searches not used for `unused_days` (a download is touched
+    each time a video uses it); the names removed. The cache is shared by every task."""
+    if not stock_dir.is_dir():
+        return []
+    before = time.time() - unused_days * 86400
+    removed = []
+    for path in sorted(stock_dir.glob("*/*")):
+        if path.is_file() and path.stat().st_mtime < before:
+            remove(path)
+            removed.append(f"{path.parent.name}/{path.name}")
+    return removed

@@ -362,6 +362,7 @@ class Pexels:
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / pick.file_name
         if final.exists():
+            final.touch()  # in use: the cache sweep keeps files by when they were last used
             return final
         limit = CLIP_MAX_BYTES if pick.credit.kind == "video" else IMAGE_MAX_BYTES
         body = self._get(pick.link, limit, api=False)

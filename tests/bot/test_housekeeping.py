@@ -117,3 +117,17 @@ async def test_concurrent_updates_of_different_fields_both_land(redis) -> None:
         await asyncio.gather(store.update("race", percent=i), store.update("race", revision=i))
         task = await store.get("race")
         assert task is not None and (task.percent, task.revision) == (i, i)
+
+
+def test_stock_files_no_video_used_for_a_month_leave_the_shared_cache(tmp_path: Path) -> None:
+    from bot.housekeeping import STOCK_UNUSED_DAYS, sweep_stock
+
+    stock = tmp_path / "stock"
+    for name, age in (("files/101-426.mp4", 40), ("files/102-426.mp4", 2), ("search/ab.json", 31)):
+        path = stock / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+        os.utime(path, (time.time() - age * DAY, time.time() - age * DAY))
+    assert sweep_stock(stock, STOCK_UNUSED_DAYS) == ["files/101-426.mp4", "search/ab.json"]
+    assert [p.name for p in (stock / "files").iterdir()] == ["102-426.mp4"]
+    assert sweep_stock(tmp_path / "none") == []
