@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipeline.agents.fixed_lines import CLOSERS, FIXED_LINES, OPENERS
 from pipeline.agents.narrator import SENTENCE_GAP
-from pipeline.agents.scriptwriter import CLOSERS, FIXED_LINES, OPENERS, offline_script, title_line
+from pipeline.agents.scriptwriter import offline_script, title_line
 from pipeline.agents.storyboarder import plan_offline
 from pipeline.briefing import Briefing, Tone
 from pipeline.edits import EditError, SceneEdit, apply_edits, check_edits

@@ -74,12 +74,18 @@ def _bare(word: str) -> str:
     return word.lower().strip("\"'“”‘’()[],;:!?…")
 
 
+# Words that begin a sentence and never a surname: after "Dock B." they end that sentence.
+_SENTENCE_STARTS = FUNCTION_WORDS | wordset("i we you they he she it let's")
+
+
 def _joins_next(piece: str, following: str) -> bool:
     """Whether the full stop ending `piece` is an abbreviation's, inside the sentence."""
     last = piece.split()[-1] if piece.split() else ""
     word = _bare(last).rstrip(".")
-    if word in _NEVER_FINAL or re.fullmatch(r"[a-z]", word):
-        return True  # "Dr.", "e.g.", an initial
+    if word in _NEVER_FINAL:
+        return True  # "Dr.", "e.g."
+    if re.fullmatch(r"[a-z]", word):  # an initial ("John F. Kennedy"), or a name's end ("Dock B.")
+        return _bare(following.split()[0] if following.split() else "") not in _SENTENCE_STARTS
     dotted = word in _ABBREVIATIONS or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
     return (dotted and following[:1].isdigit()) or following[:1].islower()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.agents.fixed_lines import FIXED_LINES
 from pipeline.briefing import Briefing
 from pipeline.models import ScenePlan, Script, ScriptScene, Storyboard
 from pipeline.text import headline_from, sentences, speakable
@@ -46,7 +47,8 @@ UNITS = _wordlist(
     "countries languages offices sites stores employees members clients partners projects "
     "tickets hours steps points"
 )
-_SINGULAR = {u[:-1]: u for u in UNITS if u.endswith("s")}
+# "one day": a singular unit counts only after one ("three time zones" is no stat).
+_SINGULAR = {u[:-1]: u for u in UNITS if u.endswith("s") and u != "times"}
 _SCALE = {"thousand": "K", "million": "M", "billion": "B", "trillion": "T"}
 _FIGURE = re.compile(
     r"(?P<pre>[$€£¥])?(?P<num>\d[\d,]*(?:\.\d+)?)(?P<suf>%|x\b|×|[kKmMbB]n?\b)?"
@@ -62,7 +64,8 @@ _SAID_BEFORE = re.compile(
     r"(?P<who>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})\s+(?:says|said|put it|wrote|told us)\s*[:,]?\s*$"
 )
 _URL = re.compile(
-    r"https?://[^\s<>\"]+|www\.[^\s<>\"]+|\b[\w-]+\.(?:com|io|org|net|dev|app|co|ai)(?:/[^\s<>\"]*)?"
+    r"https?://[^\s<>\"]+|www\.[^\s<>\"]+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|\b(?:[\w-]+\.)+(?:com|io|org|net|dev|app|co|ai)\b(?:/[^\s<>\"]*)?"
 )
 _CHANNEL = re.compile(r"(?<![\w&])#[a-z0-9][a-z0-9_-]{0,79}")
 IMPERATIVES = set(
@@ -70,7 +73,7 @@ IMPERATIVES = set(
         "try join sign visit register contact reply start book download ask read share watch get learn "
         "check go follow submit complete report wear use call email install update review bring come meet "
         "vote apply enrol enroll subscribe tell send open find explore discover see remember save claim "
-        "grab order upgrade switch schedule keep make take"
+        "grab order upgrade switch schedule keep make take let's"
     )
 )
 _LEAD_STRIP = {
@@ -111,16 +114,18 @@ def _cap(text: str) -> str:
 # -- stat --------------------------------------------------------------------------------------
 
 
-def _unit_of(word: str | None) -> str:
+def _unit_of(word: str | None, count: float = 2) -> str:
     w = (word or "").lower()
-    return w if w in UNITS else _SINGULAR.get(w, "") and w
+    if w in UNITS:
+        return w
+    return w if w in _SINGULAR and count == 1 else ""
 
 
 def find_figure(text: str) -> tuple[str, str, int, int] | None:
     """(figure, unit, start, end) of the first figure worth a stat in `text`, e.g. ("$4.2M", "", ...)."""
     for m in _FIGURE.finditer(text):
         pre, num, suf, scale, unit_word = (m.group(g) or "" for g in ("pre", "num", "suf", "scale", "unit"))
-        unit = _unit_of(unit_word)
+        unit = _unit_of(unit_word, float(num.replace(",", "")))
         known = bool(unit)
         if unit == "percent":
             suf, unit = "%", ""
@@ -134,9 +139,9 @@ def find_figure(text: str) -> tuple[str, str, int, int] | None:
         end = m.end() if known or not unit_word else m.end() - len(unit_word) - 1
         return figure[:FIGURE_CHARS], unit, m.start(), end
     for m in _WORD_FIGURE.finditer(text):
-        unit = _unit_of(m.group("unit"))
+        value = _WORD_NUMBERS[m.group("num").lower()]
+        unit = _unit_of(m.group("unit"), value)
         if unit:
-            value = _WORD_NUMBERS[m.group("num").lower()]
             if unit == "percent":
                 return f"{value}%", "", m.start(), m.end()
             if unit == "times":
@@ -148,17 +153,25 @@ def find_figure(text: str) -> tuple[str, str, int, int] | None:
 def _label(sentence: str, start: int, end: int) -> str:
     """What the figure measures: the words around it in its clause, trimmed of dangling words."""
     clause_start = max(sentence.rfind(c, 0, start) for c in ",;:—") + 1
-    ends = [i for i in (sentence.find(c, end) for c in ",;:—.!?") if i >= 0]
-    clause_end = min(ends, default=len(sentence))
+    # A clause ends at punctuation before a space or the end ("$4.2M" holds a full stop).
+    stop = re.compile(r"[,;:—.!?](?=\s|$)").search(sentence, end)
+    clause_end = stop.start() if stop else len(sentence)
     before = re.split(r"\band\b", sentence[clause_start:start])[-1].split()
     after = re.split(r"\band\b", sentence[end:clause_end])[0].split()
+    # Another figure is not part of this one's label ("grew 18% ... to $4.2M").
+    after = after[: next((i for i, w in enumerate(after) if re.search(r"\d", w)), len(after))]
     while before and before[-1].lower().strip(",.") in _DANGLING:
         before.pop()
     while after and after[0].lower() in _DANGLING - {"per", "in", "of"}:
         after.pop(0)
     while after and after[-1].lower() in _DANGLING:
         after.pop()
-    words = [*before, *after] if len(before) + len(after) <= LABEL_WORDS else (before or after)
+    if len(before) + len(after) <= LABEL_WORDS:
+        words = [*before, *after]
+    else:  # one side: the words before, unless they are a lone article ("El 92% de los equipos")
+        words = before if len(before) > 1 or not after else after[:LABEL_WORDS]
+        while len(words) > 1 and words[-1].lower() in _DANGLING:
+            words = words[:-1]
     return _cap(_words(" ".join(words).strip(" ,.;:"), LABEL_WORDS))
 
 
@@ -228,21 +241,31 @@ def find_link(briefing: Briefing) -> str:
     return m.group(0).rstrip(".,;:!?)")[:LINK_CHARS] if m else ""
 
 
-def call_to_action(briefing: Briefing, last: ScriptScene | None) -> str:
-    """The briefing's last imperative sentence ("Try it free for thirty days"), else the title."""
-    for source in (briefing.description, last.narration if last else ""):
-        found = ""
-        for sentence in sentences(source):
-            first = re.sub(r"^please\s+", "", sentence, flags=re.I).split()
-            if first and first[0].lower().strip(",") in IMPERATIVES:
-                found = sentence
-        if found:
-            # The link has its own line on the card: "Join us in #launch" reads "Join us".
-            where = r"(?:\s+(?:at|in|on|to|via|from))?\s*"
-            text = re.sub(where + f"(?:{_URL.pattern}|{_CHANNEL.pattern})", "", found).strip(" .!")
-            return (
-                _words(text, CTA_WORDS) if len(text.split()) <= CTA_WORDS else headline_from(text, CTA_WORDS)
-            )
+def _imperative(sentence: str) -> bool:
+    first = re.sub(r"^please\s+", "", sentence, flags=re.I).split()
+    return bool(first) and first[0].lower().strip(",") in IMPERATIVES
+
+
+def _card_words(sentence: str) -> str:
+    # The link has its own line on the card: "Join us in #launch" reads "Join us".
+    where = r"(?:\s+(?:at|in|on|to|via|from|en|a|sur|auf|bei|unter|em|no|na|op))?\s*"
+    text = re.sub(where + f"(?:{_URL.pattern}|{_CHANNEL.pattern})", "", sentence).strip(" .!")
+    return _words(text, CTA_WORDS) if len(text.split()) <= CTA_WORDS else headline_from(text, CTA_WORDS)
+
+
+def call_to_action(briefing: Briefing, last: ScriptScene | None, shown: tuple[str, ...] = ()) -> str:
+    """What the closing card says: the last call to action the closing scene says, else the
+    briefing's last one, else the closing scene's own last sentence, else the title; never words
+    an earlier card (`shown`) showed already."""
+    said = [s for s in sentences(last.narration if last else "") if s not in FIXED_LINES]
+    candidates = [s for s in said if _imperative(s)][::-1]
+    candidates += [s for s in sentences(briefing.description) if _imperative(s)][::-1]
+    candidates += said[::-1]
+    seen = {_plain(t) for t in shown}
+    for sentence in candidates:
+        text = _card_words(sentence)
+        if text and _plain(text) not in seen:
+            return text
     return headline_from(briefing.title, TITLE_WORDS)
 
 
@@ -314,7 +337,7 @@ def assign_kinds(briefing: Briefing, script: Script, board: Storyboard) -> Story
                 subtitle = ""
             plan = plan.model_copy(update={"kind": "title", "headline": title, "subtitle": subtitle})
         elif i == n - 1:
-            cta = call_to_action(briefing, scene)
+            cta = call_to_action(briefing, scene, tuple(p.headline for p in out))
             link = plan.link if plan.kind == "closing" and plan.link else find_link(briefing)
             plan = plan.model_copy(update={"kind": "closing", "headline": cta, "link": link})
         elif scene is not None:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
+from pipeline.agents.fixed_lines import CLOSERS, OPENERS
 from pipeline.agents.narrator import LEAD_IN, SENTENCE_GAP, TAIL
-from pipeline.briefing import Briefing, Tone
+from pipeline.briefing import Briefing
 from pipeline.llm import ChatModel, UnusableAnswer, as_prompt_json
 from pipeline.models import Script, ScriptScene, Usage
 from pipeline.text import (
@@ -41,22 +42,6 @@ FILL = 0.95
 SCENE_SECONDS = 7.0  # about one offline scene every seven seconds
 TITLE_MAX_WORDS = 20  # a longer title is shown, not read
 
-# One opening and one closing line per tone, each true of any video and any title.
-OPENERS: dict[Tone, str] = {
-    Tone.PROFESSIONAL: "Here's a quick update.",
-    Tone.FRIENDLY: "Here's a quick look.",
-    Tone.INSPIRING: "Let's take a look.",
-    Tone.HUMOROUS: "Here's the short version.",
-    Tone.URGENT: "Please listen carefully.",
-}
-CLOSERS: dict[Tone, str] = {
-    Tone.PROFESSIONAL: "Thank you for watching.",
-    Tone.FRIENDLY: "Thanks for watching!",
-    Tone.INSPIRING: "Thanks for watching.",
-    Tone.HUMOROUS: "That's it, thanks for watching!",
-    Tone.URGENT: "Thank you for your attention.",
-}
-FIXED_LINES = frozenset(OPENERS.values()) | frozenset(CLOSERS.values())
 
 _IMPERATIVES = wordset(
     """try visit join sign register book reply share download start get learn contact call email

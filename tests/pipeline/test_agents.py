@@ -1,7 +1,8 @@
 import pytest
 
+from pipeline.agents.fixed_lines import FIXED_LINES
 from pipeline.agents.narrator import LEAD_IN, TAIL
-from pipeline.agents.scriptwriter import FIXED_LINES, MIN_PACE, target_words, write_offline
+from pipeline.agents.scriptwriter import MIN_PACE, target_words, write_offline
 from pipeline.agents.storyboarder import HEADLINE_MAX_WORDS, allocate, plan_offline
 from pipeline.briefing import Briefing, Tone
 from pipeline.render import captions as cap

@@ -158,3 +158,41 @@ def test_the_title_card_does_not_show_words_the_next_scenes_say() -> None:
     script, board = board_for([NARRATIONS[0], "Nimbus keeps every file in sync.", *NARRATIONS[2:]])
     title = assign_kinds(BRIEFING, script, board).scenes[0]
     assert (title.headline, title.subtitle) == ("Nimbus: the quarter in review", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "figure", "label"),
+    [
+        # The full stop inside "$4.2M" ended the clause: "Revenue quarter over quarter to $4".
+        ("Revenue grew 18% quarter over quarter to $4.2M.", "18%", "Revenue quarter over quarter"),
+        # A lone article is no label: the words after the figure say what it counts.
+        ("El 92% de los equipos beta dijo que trabaja más rápido.", "92%", "De los equipos beta dijo que"),
+    ],
+)
+def test_a_label_is_its_figures_own_words(text: str, figure: str, label: str) -> None:
+    found = stat_fields(text)
+    assert found is not None and (found["figure"], found["label"]) == (figure, label)
+
+
+def test_a_singular_unit_counts_only_after_one() -> None:
+    assert stat_fields("In three time zones we answer within an hour.") is None
+    assert find_figure("It took one day.")[:2] == ("1", "day")
+
+
+def test_links_keep_their_subdomain_and_addresses_their_user() -> None:
+    for text, link in (
+        ("Pruébalo gratis hoy en atlas.example.com/prueba.", "atlas.example.com/prueba"),
+        ("Write to help@example.com with questions.", "help@example.com"),
+    ):
+        assert find_link(Briefing(title="Atlas 2.0", description=text, duration=20)) == link
+
+
+def test_the_closing_card_says_the_closing_scenes_call_to_action_not_an_earlier_card() -> None:
+    said = "Last quarter we had 3 near misses at Dock B. Let's make it zero."
+    b = Briefing(title="Forklift zones", description=f"Wear your vest at all times. {said}", duration=20)
+    last = ScriptScene(narration=said, key_point="x")
+    # The briefing's last imperative was already scene 2's headline; "Dock B." is no initial.
+    assert call_to_action(b, last, ("Forklift zones", "Wear your vest at all times")) == "Let's make it zero"
+    spanish = ScriptScene(narration="Pruébalo gratis hoy en atlas.example.com/prueba.", key_point="x")
+    atlas = Briefing(title="Atlas 2.0", description="Atlas 2.0 ya está aquí.", duration=15)
+    assert call_to_action(atlas, spanish) == "Pruébalo gratis hoy"

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from pipeline import Briefing, EditError, PipelineConfig, SceneEdit, edit_draft, make_draft, parse_briefing
+from pipeline.agents.fixed_lines import FIXED_LINES
 from pipeline.agents.narrator import LEAD_IN, MAX_SPEED, SENTENCE_GAP, TAIL
-from pipeline.agents.scriptwriter import FIXED_LINES, MIN_PACE, offline_script, title_line
+from pipeline.agents.scriptwriter import MIN_PACE, offline_script, title_line
 from pipeline.agents.storyboarder import plan_offline
 from pipeline.feedback import read_feedback
 from pipeline.text import FUNCTION_WORDS, HEADLINE_MAX_WORDS, for_speech, sentences, speakable, spoken_seconds
