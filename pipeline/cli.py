@@ -172,9 +172,12 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
     try:
         draft = make_draft(briefing, config, progress=bar, media=media)
         names = {m.key: m.shown_as() for m in draft.shown}
-        for i, plan in enumerate(draft.storyboard.scenes, 1):
-            if plan.media in names and not args.draft_only:
-                print(f"Scene {i} shows {names[plan.media]}", file=sys.stderr)
+        if not args.draft_only:  # the draft's own lines print them; a straight render says them here
+            for i, plan in enumerate(draft.storyboard.scenes, 1):
+                if plan.media in names:
+                    print(f"Scene {i} shows {names[plan.media]}", file=sys.stderr)
+            for note in draft.notes:  # what was left out to fit, or could not be applied
+                print(f"Note: {note}", file=sys.stderr)
         if args.draft_only:
             bar.done()
             _write_draft(draft, args.output)

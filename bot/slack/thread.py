@@ -51,9 +51,10 @@ class SlackThread:
         return await self._show(task, ui.progress_text(phase, percent, eta))
 
     async def on_script(self, task: Task, draft: Draft) -> None:
-        await self._note(
-            task, f":memo: Script ready: {len(draft.script.scenes)} scenes. Recording and rendering now."
-        )
+        # With no review, this is where the writer's notes (a sentence left out to fit) are read.
+        notes = "".join(f"\n:information_source: {ui.esc(n)}" for n in draft.notes)
+        ready = f":memo: Script ready: {len(draft.script.scenes)} scenes. Recording and rendering now."
+        await self._note(task, ready + notes)
         await self._mark_root(task.model_copy(update={"status": Status.RENDERING}))
 
     async def on_draft(self, task: Task, draft: Draft, previous: Draft | None) -> Fields:

@@ -146,11 +146,16 @@ async def test_unreviewed_draft_expires_with_a_restart_button(web_client, slack,
 
 
 async def test_revise_after_delivery_uploads_once_per_revision(web_client, slack, redis, settings) -> None:
-    await web_client.interactive(submission(view_id="VAFTER"))  # skip review: straight to a video
+    # Skip review: straight to a video. More to say than 15 s holds: the writer leaves some out.
+    many = " ".join(f"Nimbus feature {n} saves your team an hour every week." for n in range(1, 9))
+    await web_client.interactive(submission(view_id="VAFTER", description=many))
     await eventually(lambda: jobs(redis))
     await run_jobs(settings)
     task = await TaskStore(redis).get("vafter")
     assert task.status is Status.DELIVERED and task.delivered_revision == 1
+    # With no review to read them in, the writer's notes come with "Script ready".
+    ready = next(p["text"] for p in slack.called("chat.postMessage") if "Script ready" in p.get("text", ""))
+    assert ":information_source: Left out" in ready, ready
     offer = [p for p in slack.called("chat.postMessage") if "revise_video" in json.dumps(p.get("blocks"))]
     assert offer and offer[0]["thread_ts"] == task.root_ts
 
