@@ -19,6 +19,8 @@ from bot.worker import worker_settings
 
 
 def run(command: str, settings: Settings) -> int:
+    if command == "dev" and settings.log_format == "auto":  # someone is reading the terminal
+        settings = settings.model_copy(update={"log_format": "text"})
     setup_logging(settings)
     init_error_reporting(settings, command)  # after logging: it adds its own loguru sink
     log_backends(settings)  # which backend and model each agent uses

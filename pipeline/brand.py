@@ -248,6 +248,9 @@ def check_font(path: Path) -> str:
             raise ValueError(f"the font file is over {FONT_MAX_BYTES // 2**20} MB")
         data = path.read_bytes()
     except OSError as exc:
+        if path.suffix.lower() not in (".ttf", ".otf"):  # meant as a bundled font's name
+            names = ", ".join(FONTS)
+            raise ValueError(f"{path.name!r} is not a bundled font ({names}) nor a .ttf/.otf") from exc
         raise ValueError(f"{path.name!r} cannot be read (is the path right?)") from exc
     try:
         return inspect_font(data).family or path.stem

@@ -167,6 +167,10 @@ def run(args: argparse.Namespace, config: PipelineConfig) -> int:
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f"error: could not read the briefing file: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    if missing := [f for f in files if not f.is_file()]:  # a typo, not a file to refuse by content
+        for f in missing:
+            print(f"error: media file {f} does not exist", file=sys.stderr)
+        return EXIT_INVALID
     media = _media(briefing, config, files)
     bar = Bar()
     try:

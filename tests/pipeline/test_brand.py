@@ -50,6 +50,7 @@ def _png(size: tuple[int, int], mode: str = "RGBA") -> bytes:
         ({"font": "nope.ttf"}, "font", "not a TrueType or OpenType font"),
         ({"font": "broken.ttf"}, "font", "did not load"),
         ({"font": "gone.otf"}, "font", "cannot be read"),
+        ({"font": "comic-sans"}, "font", "is not a bundled font (dejavu-sans, lato"),
         ({"logo": "missing.png"}, "logo", "cannot be read"),
         ({"logo": "notes.txt"}, "logo", "PNG, JPEG or WebP"),
         ({"logo": "huge.png"}, "logo", "4096"),

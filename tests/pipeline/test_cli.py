@@ -24,6 +24,14 @@ def test_unreadable_briefing_file_exits_2(tmp_path: Path, capsys) -> None:
     assert "mapping" in capsys.readouterr().err
 
 
+def test_a_media_path_that_does_not_exist_exits_2_before_any_work(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "v.mp4"
+    args = ["render", "--title", "Meet Nimbus", "--description", "Nimbus keeps files in sync."]
+    assert main([*args, "--media", str(tmp_path / "nope.png"), "-o", str(out)]) == 2
+    assert f"error: media file {tmp_path / 'nope.png'} does not exist" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_draft_only_from_a_yaml_file(tmp_path: Path, capsys) -> None:
     out = tmp_path / "v.mp4"
     example = Path(__file__).parents[2] / "examples" / "launch.yaml"
