@@ -43,7 +43,7 @@ ENCODER = [
     "15360",
     "-an",
 ]
-ENCODER_VERSION = "x264-vf-21-3"
+ENCODER_VERSION = "x264-vf-21-4"
 # Two x264 threads per piece with two pieces at once was the fastest mix measured on 2 cores.
 ENCODER_THREADS = "2"
 # Start/end points of the pan as fractions of the slack, varied per scene.
@@ -160,9 +160,12 @@ class Editor:
     ) -> str:
         # A bounded loop: an endless one would be generated ahead while xfade waits for it.
         # Timestamps start where the source enters the piece, as xfade matches by time.
+        # The still is converted to 4:2:0 once, before the loop: cropping a 4:2:0 frame only
+        # moves pointers (exact=1 keeps the pan's one-pixel steps), where converting each
+        # cropped RGB frame cost as much as x264 itself.
         return (
-            f"[{k}:v]loop=loop={frames - 1}:size=1:start=0,setpts=(N+{first - piece_a})/{self.fps}/TB,"
-            f"{self._crop(scene, span, first)},setsar=1"
+            f"[{k}:v]format=yuv420p,loop=loop={frames - 1}:size=1:start=0,"
+            f"setpts=(N+{first - piece_a})/{self.fps}/TB,{self._crop(scene, span, first)}:exact=1,setsar=1"
         )
 
     def _clip(
@@ -252,11 +255,7 @@ class Editor:
             graph += layer_filters(k, layer, shift, piece.frames, fps, last, f"o{j}")
             last = f"o{j}"
         if len(piece.scenes) == 2:
-            offset = (piece.frames - piece.fade) / fps
-            graph.append(
-                f"[{last}][s1]xfade=transition={piece.transition}:duration={piece.fade / fps:.4f}"
-                f":offset={offset:.4f}[m]"
-            )
+            graph += self._crossfade(piece, last)
             last = "m"
         if mark and self.watermark is not None:
             # Over the crossfade, not under it: the corner logo stays put while scenes change.
@@ -279,6 +278,24 @@ class Editor:
             self._encode(inputs, graph, piece.frames, tmp.relative_to(self.work.root), on_frame)
         self.rendered += 1
         return out
+
+    def _crossfade(self, piece: Piece, last: str) -> list[str]:
+        """Filters crossfading `[last]` into `[s1]` over the piece's last frames, as `[m]`.
+
+        xfade takes 4:4:4 frames only, so ffmpeg would convert every frame it sees there and
+        back: only the crossfade's frames go through it, and concat joins them to the rest.
+        """
+        fade = f"xfade=transition={piece.transition}:duration={piece.fade / self.fps:.4f}"
+        start = piece.frames - piece.fade
+        if start <= 0:
+            return [f"[{last}][s1]{fade}:offset=0,format=yuv420p[m]"]
+        return [
+            f"[{last}]split[h][t]",
+            f"[h]trim=end_frame={start}[h2]",
+            f"[t]trim=start_frame={start},setpts=PTS-STARTPTS[t2]",
+            f"[t2][s1]{fade}:offset=0,format=yuv420p[x]",
+            "[h2][x]concat=n=2:v=1:a=0[m]",
+        ]
 
     def _mark(self, piece: Piece) -> tuple | None:
         """(image, x, y, shown at the start, shown at the end) of the watermark in this piece."""
