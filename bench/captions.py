@@ -81,10 +81,28 @@ BRIEFINGS = [
 ]
 
 RATE = 16000
-ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen"
-).split()
+ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 # A rough letter-to-phone spelling for words the dictionary lacks: only so that the words
 # around them stay aligned; such words are not scored.
@@ -209,9 +227,7 @@ def measure(briefing: Briefing, root: Path, height: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--height", type=int, default=360, help="render height (timing ignores it)"
-    )
+    parser.add_argument("--height", type=int, default=360, help="render height (timing ignores it)")
     parser.add_argument("--keep", action="store_true", help="keep the renders")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="oma-captions-"))
