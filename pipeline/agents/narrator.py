@@ -212,16 +212,65 @@ def voice_scene(engine: VoiceEngine, text: str, speed: float, work: WorkDir) -> 
 TIMING_FILE = "timing.json"
 
 
+class Refit(Exception):
+    """A scene's narration does not fit the duration it was given: the scenes need re-timing."""
+
+
+def _save_timing(work: WorkDir, texts: list[str], durations: list[float]) -> None:
+    (work.root / TIMING_FILE).write_text(json.dumps({"texts": texts, "durations": durations}))
+
+
+def given_timing(work: WorkDir, script: Script, board: Storyboard) -> list[float] | None:
+    """Durations the scenes can keep while they are voiced one by one: the last render's for
+    the same script, else the storyboard's (the draft's); None for a revision that changed
+    some narration (`narrate` then keeps the unchanged scenes' durations)."""
+    texts = [scene.narration for scene in script.scenes]
+    path = work.root / TIMING_FILE
+    if path.exists():
+        last = json.loads(path.read_text())
+        return last["durations"] if last["texts"] == texts else None
+    return [p.duration for p in board.scenes]
+
+
+def voice_in_order(
+    script: Script,
+    engine: VoiceEngine,
+    work: WorkDir,
+    durations: list[float],
+    cancel: CancelToken,
+    step=lambda i, msg: None,
+):
+    """Yield each scene's narration in order, at the writer's pace, as soon as it is voiced, so
+    its scene can be encoded while the next ones are voiced. Raises Refit when one does not
+    fit its duration, or the engine fell back mid-way (one voice for the whole video), so that
+    `narrate` re-times the scenes."""
+    speed = min(MAX_SPEED, max(0.5, script.pace))
+    used = engine.id
+    texts = [scene.narration for scene in script.scenes]
+    for i, (text, duration) in enumerate(zip(texts, durations, strict=True)):
+        cancel.check()
+        voice = voice_scene(engine, text, speed, work)
+        if engine.id != used or voice.duration + LEAD_IN + TAIL > duration:
+            raise Refit()
+        step(i + 1, f"Voiced scene {i + 1} of {len(texts)}")
+        yield voice
+    _save_timing(work, texts, durations)
+
+
 def _keep_timing(
     work: WorkDir, texts: list[str], needs: list[float], total: int, fps: int
 ) -> list[float] | None:
-    """On a revision, unchanged scenes keep their durations (so their rendered pieces are
-    reused) and changed scenes share the rest; None when that does not fit."""
+    """The last render's durations for the same texts; on a revision, unchanged scenes keep
+    their durations (so their rendered pieces are reused) and changed scenes share the rest;
+    None when that does not fit."""
     path = work.root / TIMING_FILE
     if not path.exists():
         return None
     last = json.loads(path.read_text())
-    if len(last["texts"]) != len(texts) or last["texts"] == texts:
+    if last["texts"] == texts:
+        fits = all(d >= n for d, n in zip(last["durations"], needs, strict=True))
+        return last["durations"] if fits else None
+    if len(last["texts"]) != len(texts):
         return None
     previous = zip(texts, last["texts"], last["durations"], strict=True)
     kept = [d if text == old else None for text, old, d in previous]
