@@ -16,13 +16,16 @@ model's load, draft, render) against a plain xfade chain of six stills with a si
 (x264 veryfast), as issue #14 measures it.
 
 The machine may be shared: every line carries the load average at its start, and the ratio
-to the baseline run beside it is the figure to compare across machines and hours.
+to the baseline run beside it is the figure to compare across machines and hours. The CPU
+seconds (this process and the ffmpeg runs it waited for) move less with the load than wall
+time does, so their ratio to the baseline's is printed too.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -150,6 +153,12 @@ def sine_baseline(stills: list[Path], seconds: float, fps: int, size, out: Path)
     return time.monotonic() - start
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of every child it waited for."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def load() -> str:
     """The 1-minute load average, to print beside every figure (the machine may be shared)."""
     return f"load {os.getloadavg()[0]:.1f}"
@@ -183,6 +192,7 @@ def one(duration: int, height: int, root: Path, clips: list[Path] | None = None)
         media, problems = ingest([(p.name, p) for p in clips], WorkDir(work_dir_for(briefing, config)))
         assert not problems, problems
     at = load()
+    cpu = cpu_seconds()
     with TreeRSS() as mem:
         start = time.monotonic()
         draft = make_draft(briefing, config, media=media)
@@ -192,6 +202,7 @@ def one(duration: int, height: int, root: Path, clips: list[Path] | None = None)
         draft_s = time.monotonic() - start
         result = render(draft, config, out=root / f"oma-{run}.mp4")
         wall = time.monotonic() - start
+    cpu = cpu_seconds() - cpu
     # The same stills and mix the render used, found in its cache.
     work = WorkDir(draft.work_dir)
     geo = geometry(briefing, config)
@@ -199,17 +210,21 @@ def one(duration: int, height: int, root: Path, clips: list[Path] | None = None)
     stills = still_paths(draft.storyboard, arts, briefing, geo, work)
     audio = max((work.root / "audio").glob("*.wav"), key=lambda p: p.stat().st_mtime)
     durations = [s.duration for s in draft.storyboard.scenes]
+    base_cpu = cpu_seconds()
     base = baseline(stills, durations, audio, config.fps, (result.width, result.height), root / "base.mp4")
+    base_cpu = cpu_seconds() - base_cpu
     print(
         f"{duration:>4} s {result.width}x{result.height}: wall {wall:6.2f} s "
         f"(draft {draft_s:.2f}, voice {result.timings['voice']:.2f}, "
         f"visuals {result.timings['visuals']:.2f}, editor {result.timings['editor']:.2f}) | "
         f"realtime x{wall / duration:.3f} | baseline {base:6.2f} s, ratio x{wall / base:.2f} | "
+        f"CPU {cpu:.1f} s vs baseline's {base_cpu:.1f} s, x{cpu / base_cpu:.2f} | "
         f"peak RSS {mem.peak_self:.0f} MB (with ffmpeg children {mem.peak_total:.0f} MB) | {at}"
     )
     sys.stdout.flush()
     shutil.rmtree(config.work_dir, ignore_errors=True)
-    return {"wall": wall, "realtime": wall / duration, "ratio": wall / base, "rss": mem.peak_self}
+    figures = {"wall": wall, "realtime": wall / duration, "ratio": wall / base, "cpu": cpu / base_cpu}
+    return {**figures, "rss": mem.peak_self}
 
 
 def whole(duration: int, height: int, root: Path) -> dict[str, float]:
@@ -228,6 +243,7 @@ def whole(duration: int, height: int, root: Path) -> dict[str, float]:
     env = {k: v for k, v in env.items() if not k.startswith(("OPENAI_", "OMA_TEXT", "OMA_VOICE", "OMA_ART"))}
     oma = Path(sys.executable).with_name("oma")
     at = load()
+    cpu = cpu_seconds()
     start = time.monotonic()
     subprocess.run(
         [str(oma), "render", "briefing.yaml", "-o", "out.mp4", "--height", str(height)],
@@ -237,18 +253,22 @@ def whole(duration: int, height: int, root: Path) -> dict[str, float]:
         capture_output=True,
     )
     wall = time.monotonic() - start
+    cpu = cpu_seconds() - cpu
     stills = sorted((run / "work").rglob("stills/*.bmp"))[:6]
     config = PipelineConfig(height=height)
     size = Briefing(**briefing).aspect.size(config.height)
+    base_cpu = cpu_seconds()
     base = sine_baseline(stills, duration, config.fps, size, run / "base.mp4")
+    base_cpu = cpu_seconds() - base_cpu
     print(
         f"whole `oma render` {duration} s {size[0]}x{size[1]}: wall {wall:6.2f} s | "
         f"realtime x{wall / duration:.3f} | six stills + sine baseline {base:6.2f} s, "
-        f"ratio x{wall / base:.2f} | {at}"
+        f"ratio x{wall / base:.2f} | CPU {cpu:.1f} s vs baseline's {base_cpu:.1f} s, "
+        f"x{cpu / base_cpu:.2f} | {at}"
     )
     sys.stdout.flush()
     shutil.rmtree(run, ignore_errors=True)
-    return {"wall": wall, "realtime": wall / duration, "ratio": wall / base}
+    return {"wall": wall, "realtime": wall / duration, "ratio": wall / base, "cpu": cpu / base_cpu}
 
 
 def repeated(label: str, runs: int, case) -> None:
@@ -258,7 +278,8 @@ def repeated(label: str, runs: int, case) -> None:
         medians = {k: statistics.median(f[k] for f in figures) for k in figures[0]}
         print(
             f"  median of {runs}, {label}: wall {medians['wall']:.2f} s, "
-            f"realtime x{medians['realtime']:.3f}, baseline ratio x{medians['ratio']:.2f}"
+            f"realtime x{medians['realtime']:.3f}, baseline ratio x{medians['ratio']:.2f}, "
+            f"CPU ratio x{medians['cpu']:.2f}"
             + (f", peak RSS {medians['rss']:.0f} MB" if "rss" in medians else "")
         )
 
