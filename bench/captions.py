@@ -81,6 +81,7 @@ BRIEFINGS = [
 ]
 
 RATE = 16000
+MARGIN = 0.6  # seconds of audio around a stretch of captions (scenes are further apart)
 ONES = [
     "zero",
     "one",
@@ -143,25 +144,41 @@ class Timed:
     start: float
 
 
-def vtt_words(path: Path) -> list[Timed]:
-    """Each caption word with the time its highlight starts, from the renderer's WebVTT."""
+def vtt_cues(path: Path) -> list[tuple[float, float, list[Timed]]]:
+    """(start, end, words) per cue of the renderer's WebVTT; each word with the time its
+    highlight starts."""
 
     def seconds(stamp: str) -> float:
         h, m, s = stamp.split(":")
         return int(h) * 3600 + int(m) * 60 + float(s)
 
-    out: list[Timed] = []
+    out = []
     lines = path.read_text(encoding="utf-8").splitlines()
     for i, line in enumerate(lines):
         if "-->" not in line:
             continue
-        start = seconds(line.split("-->")[0].strip())
+        a, b = (seconds(x.strip()) for x in line.split("-->"))
+        start, words = a, []
         # The first word starts with the cue; each later one carries its own <hh:mm:ss.mmm>.
         for k, chunk in enumerate(re.split(r"<(\d\d:\d\d:\d\d\.\d\d\d)>", lines[i + 1])):
             if k % 2:
                 start = seconds(chunk)
                 continue
-            out += [Timed(w.replace("&lt;", "<").replace("&amp;", "&"), start) for w in chunk.split()]
+            words += [Timed(w.replace("&lt;", "<").replace("&amp;", "&"), start) for w in chunk.split()]
+        out.append((a, b, words))
+    return out
+
+
+def spans(cues: list[tuple[float, float, list[Timed]]]) -> list[tuple[float, float, list[Timed]]]:
+    """Cues joined into stretches of speech: a scene's cues follow one another without a gap,
+    and scenes are seconds apart, so each stretch is aligned on its own (a whole minute at once
+    can lose the aligner)."""
+    out: list[tuple[float, float, list[Timed]]] = []
+    for a, b, words in cues:
+        if out and a - out[-1][1] < 0.3:
+            out[-1] = (out[-1][0], b, out[-1][2] + words)
+        else:
+            out.append((a, b, words))
     return out
 
 
@@ -212,12 +229,18 @@ def measure(briefing: Briefing, root: Path, height: int) -> list[float]:
     out = root / f"{re.sub(r'[^a-z]+', '-', briefing.title.lower())}.mp4"
     result = render(draft, config, out=out)
     vtt = next(p for p in result.captions if p.suffix == ".vtt")
-    captions = vtt_words(vtt)
-    heard = align(audio_of(result.path), captions)
-    errors = [c.start - h for c, h in zip(captions, heard, strict=True) if h is not None]
+    pcm = audio_of(result.path)
+    errors, total = [], 0
+    for a, b, captions in spans(vtt_cues(vtt)):
+        # The stretch's audio with a margin wider than any plausible error, within the pause
+        # around it.
+        a, b = max(0.0, a - MARGIN), b + MARGIN
+        heard = align(pcm[int(a * RATE) * 2 : int(b * RATE) * 2], captions)
+        errors += [c.start - (a + h) for c, h in zip(captions, heard, strict=True) if h is not None]
+        total += len(captions)
     ms = [abs(e) * 1000 for e in errors]
     print(
-        f"{briefing.title[:24]:<24} {briefing.aspect:>4} {len(errors):>3}/{len(captions):<3} words | "
+        f"{briefing.title[:24]:<24} {briefing.aspect:>4} {len(errors):>3}/{total:<3} words | "
         f"median {statistics.median(ms):5.0f} ms, p90 {quantile(ms, 0.9):5.0f} ms | "
         f"signed median {statistics.median(errors) * 1000:+5.0f} ms"
     )
