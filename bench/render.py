@@ -123,7 +123,8 @@ def baseline(stills: list[Path], durations: list[float], audio: Path, fps: int, 
     total = sum(durations)
     args += ["-filter_complex", ";".join(graph), "-map", f"[{prev}]", "-map", f"{len(stills)}:a"]
     args += [a for a in ENCODER if a != "-an"]
-    args += ["-c:a", "aac", "-b:a", "160k", "-t", f"{total:.3f}", "-movflags", "+faststart", str(out)]
+    args += ["-c:a", "aac", "-b:a", "160k", "-ac", "2", "-t", f"{total:.3f}"]
+    args += ["-movflags", "+faststart", str(out)]
     start = time.monotonic()
     run_ffmpeg(args)
     return time.monotonic() - start
