@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -20,14 +23,17 @@ from pipeline.agents.art_director import (
     scene_art,
 )
 from pipeline.agents.casting import assign_media, shown_by
-from pipeline.agents.editor import Editor, SceneVisual, Watermark, timeline_words
+from pipeline.agents.editor import Editor, Scenes, SceneVisual, Watermark, timeline_words
 from pipeline.agents.narrator import (
     LEAD_IN,
     FallbackVoice,
     OpenAIVoiceEngine,
     PiperVoiceEngine,
+    Refit,
     VoiceEngine,
+    given_timing,
     narrate,
+    voice_in_order,
 )
 from pipeline.agents.pronouncer import pronounced
 from pipeline.briefing import Briefing
@@ -416,6 +422,76 @@ def edit_draft(
     )
 
 
+class _Linked(CancelToken):
+    """Cancelled by its own `cancel()` or by its parent's (the task's)."""
+
+    def __init__(self, parent: CancelToken) -> None:
+        super().__init__()
+        self.parent = parent
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set() or self.parent.cancelled
+
+    def check(self) -> None:
+        if self.cancelled:
+            raise Cancelled()
+
+
+class _InOrder:
+    """Progress of phases that run at once (voice, visuals, editor), passed on in phase order so
+    the bar never goes back: a phase's reports wait until the phases before it are done."""
+
+    def __init__(self, report: Reporter, phases: tuple[str, ...]) -> None:
+        self._report = report
+        self._phases = phases
+        self._held: dict[str, list[tuple[float, str]]] = {p: [] for p in phases}
+        self._at = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, phase: str, fraction: float, message: str) -> None:
+        with self._lock:
+            if self._phases.index(phase) > self._at:
+                self._held[phase].append((fraction, message))
+                return
+            self._report(phase, fraction, message)
+
+    def steps(self, phase: str, total: int) -> Callable[[int, str], None]:
+        return lambda i, message: self(phase, i / max(total, 1), message)
+
+    def drop(self, phase: str) -> None:
+        """Forget what `phase` reported while it waited."""
+        with self._lock:
+            self._held[phase].clear()
+
+    def done(self, phase: str) -> None:
+        """`phase` is over: pass on what the next one reported meanwhile."""
+        with self._lock:
+            self._at = max(self._at, self._phases.index(phase) + 1)
+            if self._at < len(self._phases):
+                nxt = self._phases[self._at]
+                for fraction, message in self._held[nxt]:
+                    self._report(nxt, fraction, message)
+                self._held[nxt].clear()
+
+
+def _encoding_progress(report: Callable[[str, float, str], None]) -> Callable[[float], None]:
+    last = [0.0]
+
+    def on_fraction(f: float) -> None:
+        # Every 10% boundary the frames crossed is reported, even when a fast piece
+        # jumps past several between ffmpeg's progress ticks; finer steps every 2%.
+        marks = [k / 10 for k in range(1, 11) if last[0] < k / 10 <= f]
+        if f - last[0] >= 0.02 and (not marks or marks[-1] < f):
+            marks.append(f)
+        for mark in marks:
+            report("editor", mark, f"Encoding the video: {mark:.0%}")
+        if marks:
+            last[0] = marks[-1]
+
+    return on_fraction
+
+
 def render(
     draft: Draft,
     config: PipelineConfig | None = None,
@@ -424,83 +500,55 @@ def render(
     cancel: CancelToken | None = None,
     out: Path | None = None,
 ) -> RenderResult:
-    """Voice, visuals and edit the approved draft into an MP4; finished phases are reused."""
+    """Voice, visuals and edit the approved draft into an MP4; finished phases are reused.
+
+    The scenes keep the draft's durations (or the last render's) while each narration fits
+    its scene, so a scene's piece is encoded as soon as it is voiced, while the later scenes
+    are voiced. A narration that does not fit stops that, and the scenes are re-timed to the
+    narration (`narrate`) and encoded again.
+    """
     config = config or PipelineConfig()
     cancel = cancel or CancelToken()
-    report = Reporter(progress, cancel)
+    report = _InOrder(Reporter(progress, cancel), ("voice", "visuals", "editor"))
     briefing = draft.briefing
     work = WorkDir(draft.work_dir)
     be = backends(config)
     geo = geometry(briefing, config)
     brand = branding(config)
+    voice = pronounced(be.voice, config.brand.pronounce if config.brand else None)
     timings: dict[str, float] = {}
     n = len(draft.script.scenes)
+    began = time.monotonic()
+    pending = work.path("final", f"render-{uuid.uuid4().hex[:12]}", ".mp4")
+    target = out or pending
+    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        t = time.monotonic()
         report("voice", 0, "Recording the narration")
-        voices, board = narrate(
-            draft.script,
-            draft.storyboard,
-            pronounced(be.voice, config.brand.pronounce if config.brand else None),
-            work,
-            briefing.duration,
-            config.fps,
-            cancel,
-            report.steps("voice", n),
-        )
-        timings["voice"] = time.monotonic() - t
 
-        t = time.monotonic()
-        report("visuals", 0, "Drawing the scenes")
-        step = report.steps("visuals", n)
-        # A scene that its own picture or clip fills needs no generated (maybe paid-for) art.
-        filled = [m is not None and fills(m, geo) for m in shown_by(board, draft.shown)]
-        wanted = [p for p, f in zip(board.scenes, filled, strict=True) if not f]
-        drawn = iter(draw_scenes(be.art, wanted, briefing.style, geo.canvas, work, cancel, step))
-        cheap = ProceduralArt(brand)
-        arts = [
-            scene_art(cheap, p, briefing.style, geo.canvas, work) if f else next(drawn)
-            for p, f in zip(board.scenes, filled, strict=True)
-        ]
-        staged = stage_media(board, arts, draft.shown, geo, work, brand)
-        visuals = scene_visuals(board, staged.arts, voices, briefing, geo, work, brand, staged.media)
-        timings["visuals"] = time.monotonic() - t
+        def draw() -> Staged:
+            staged = _scene_arts(draft, be.art, geo, work, brand, cancel, report.steps("visuals", n))
+            timings["visuals"] = time.monotonic() - began
+            return staged
 
-        t = time.monotonic()
-        report("editor", 0, "Encoding the video")
-        shown = [
-            (v.background.name, [x.key() for x in v.layers], v.clip.id() if v.clip else None) for v in visuals
-        ]
-        target = out or work.path("final", content_key("video", shown, board), ".mp4")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        editor = Editor(work, geo, config.fps, config.render_workers, cancel)
-        last = [0.0]
-
-        def on_fraction(f: float) -> None:
-            # Every 10% boundary the frames crossed is reported, even when a fast piece
-            # jumps past several between ffmpeg's progress ticks; finer steps every 2%.
-            marks = [k / 10 for k in range(1, 11) if last[0] < k / 10 <= f]
-            if f - last[0] >= 0.02 and (not marks or marks[-1] < f):
-                marks.append(f)
-            for mark in marks:
-                report("editor", mark, f"Encoding the video: {mark:.0%}")
-            if marks:
-                last[0] = marks[-1]
-
-        editor.render(
-            briefing,
-            board,
-            visuals,
-            voices,
-            config.music,
-            brand.show_captions,
-            target,
-            on_fraction,
-            look=brand.captions,
-            face=brand.face,
-            watermark=_watermark(brand, board, geo, work),
-        )
-        timings["editor"] = time.monotonic() - t
+        # The art is drawn while the scenes are voiced (it is cached from the draft when
+        # procedural; a remote image service takes seconds a scene).
+        with ThreadPoolExecutor(1, thread_name_prefix="art") as drawing:
+            arts = drawing.submit(draw)
+            given = given_timing(work, draft.script, draft.storyboard)
+            made = None
+            if given is not None:
+                made = _render_voicing(draft, config, voice, arts, given, target, report, cancel, timings)
+            if made is None:
+                report.drop("editor")  # what the scenes encoded with their given durations reported
+                made = _render_timed(draft, config, voice, arts, target, report, cancel, timings)
+        editor, board, voices, visuals = made
+        if out is None:
+            shown = [
+                (v.background.name, [x.key() for x in v.layers], v.clip.id() if v.clip else None)
+                for v in visuals
+            ]
+            target = work.path("final", content_key("video", shown, board), ".mp4")
+            pending.replace(target)
         subtitles = write_captions(board, voices, geo, target, brand.captions.scale)
         report("editor", 1, "Video ready")
     except Cancelled:
@@ -523,3 +571,151 @@ def render(
         notes=[*brand.notes, *be.notes],  # what the video lacks of its kit, and stand-ins
         credits=[m.credit for m in shown_by(board, draft.stock) if m is not None and m.credit],
     )
+
+
+def _scene_arts(
+    draft: Draft, art: ArtEngine, geo: Geometry, work: WorkDir, brand: Branding, cancel: CancelToken, step
+) -> Staged:
+    """Each scene's background with its own picture or clip composed in."""
+    board = draft.storyboard
+    # A scene that its own picture or clip fills needs no generated (maybe paid-for) art.
+    filled = [m is not None and fills(m, geo) for m in shown_by(board, draft.shown)]
+    wanted = [p for p, f in zip(board.scenes, filled, strict=True) if not f]
+    drawn = iter(draw_scenes(art, wanted, draft.briefing.style, geo.canvas, work, cancel, step))
+    cheap = ProceduralArt(brand)
+    arts = [
+        scene_art(cheap, p, draft.briefing.style, geo.canvas, work) if f else next(drawn)
+        for p, f in zip(board.scenes, filled, strict=True)
+    ]
+    return stage_media(board, arts, draft.shown, geo, work, brand)
+
+
+def _edit(
+    draft: Draft,
+    config: PipelineConfig,
+    board: Storyboard,
+    scenes: Scenes,
+    target: Path,
+    report: _InOrder,
+    cancel: CancelToken,
+    timings: dict[str, float],
+) -> Editor:
+    """Encode the scenes (as they become ready) into `target`; its time is timings["editor"]."""
+    began = time.monotonic()
+    geo = geometry(draft.briefing, config)
+    brand = branding(config)
+    work = WorkDir(draft.work_dir)
+    editor = Editor(work, geo, config.fps, config.render_workers, cancel)
+    report("editor", 0, "Encoding the video")
+    editor.render(
+        draft.briefing,
+        board,
+        scenes,
+        config.music,
+        brand.show_captions,
+        target,
+        _encoding_progress(report),
+        look=brand.captions,
+        face=brand.face,
+        watermark=_watermark(brand, board, geo, work),
+    )
+    timings["editor"] = time.monotonic() - began
+    return editor
+
+
+def _render_voicing(
+    draft: Draft,
+    config: PipelineConfig,
+    voice: VoiceEngine,
+    arts: Future[Staged],
+    durations: list[float],
+    target: Path,
+    report: _InOrder,
+    cancel: CancelToken,
+    timings: dict[str, float],
+):
+    """Encode each scene while the later ones are voiced, with the scenes' given durations;
+    None when a narration does not fit them (or the voice fell back mid-way)."""
+    briefing, work = draft.briefing, WorkDir(draft.work_dir)
+    geo, brand = geometry(briefing, config), branding(config)
+    given = zip(draft.storyboard.scenes, durations, strict=True)
+    board = Storyboard(scenes=[p.model_copy(update={"duration": d}) for p, d in given])
+    n = len(board.scenes)
+    scenes = Scenes(n)
+    # Stops the pieces' ffmpeg runs and the voicing, when the other side fails.
+    stop = _Linked(cancel)
+    voices: list[SceneVoice] = []
+    visuals: list[SceneVisual] = []
+    failed: list[BaseException] = []
+    began = time.monotonic()
+
+    def voicing() -> None:
+        try:
+            for i, spoken in enumerate(
+                voice_in_order(draft.script, voice, work, durations, stop, report.steps("voice", n))
+            ):
+                staged = arts.result()
+                visual = scene_visuals(
+                    Storyboard(scenes=[board.scenes[i]]),
+                    [staged.arts[i]],
+                    [spoken],
+                    briefing,
+                    geo,
+                    work,
+                    brand,
+                    [staged.media[i]],
+                )[0]
+                voices.append(spoken)
+                visuals.append(visual)
+                scenes.put(i, visual, spoken)
+            timings["voice"] = time.monotonic() - began
+            report.done("voice")
+            report.done("visuals")
+        except BaseException as exc:
+            failed.append(exc)
+            stop.cancel()
+            scenes.fail()
+
+    narrator = threading.Thread(target=voicing, name="narrator", daemon=True)
+    narrator.start()
+    try:
+        editor = _edit(draft, config, board, scenes, target, report, stop, timings)
+    except BaseException:
+        stop.cancel()
+        narrator.join()
+        if cancel.cancelled:
+            raise Cancelled() from None
+        if failed and isinstance(failed[0], Refit):
+            return None
+        if failed and not isinstance(failed[0], Cancelled):
+            raise failed[0] from None
+        raise
+    narrator.join()
+    return editor, board, voices, visuals
+
+
+def _render_timed(
+    draft: Draft,
+    config: PipelineConfig,
+    voice: VoiceEngine,
+    arts: Future[Staged],
+    target: Path,
+    report: _InOrder,
+    cancel: CancelToken,
+    timings: dict[str, float],
+):
+    """Voice every scene, re-time the scenes to their narration, then encode."""
+    briefing, work = draft.briefing, WorkDir(draft.work_dir)
+    geo, brand = geometry(briefing, config), branding(config)
+    t = time.monotonic()
+    n = len(draft.script.scenes)
+    steps = report.steps("voice", n)
+    script, plan = draft.script, draft.storyboard
+    voices, board = narrate(script, plan, voice, work, briefing.duration, config.fps, cancel, steps)
+    timings["voice"] = timings.get("voice", 0.0) + time.monotonic() - t
+    staged = arts.result()
+    visuals = scene_visuals(board, staged.arts, voices, briefing, geo, work, brand, staged.media)
+    report.done("voice")
+    report.done("visuals")
+    editor = _edit(draft, config, board, Scenes.of(visuals, voices), target, report, cancel, timings)
+    return editor, board, voices, visuals

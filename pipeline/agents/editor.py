@@ -43,7 +43,8 @@ ENCODER = [
     "15360",
     "-an",
 ]
-ENCODER_VERSION = "x264-vf-21-3"
+ENCODER_VERSION = "x264-vf-21-4"
+AUDIO_ENCODER = ["-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2"]
 # Two x264 threads per piece with two pieces at once was the fastest mix measured on 2 cores.
 ENCODER_THREADS = "2"
 # Start/end points of the pan as fractions of the slack, varied per scene.
@@ -91,6 +92,54 @@ class SceneVisual:
     background: Path
     layers: tuple[Placed, ...] = ()
     clip: ClipSource | None = None
+
+
+class Abandoned(Exception):
+    """The scenes a piece waits for will not come (their narration failed or must be re-timed)."""
+
+
+class Scenes:
+    """Each scene's picture and narration, handed over as they become ready.
+
+    A piece waits only for the scenes it shows, so encoding starts while later scenes are
+    still being voiced; `fail` releases every waiting piece.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._items: list[tuple[SceneVisual, SceneVoice] | None] = [None] * count
+        self._ready = threading.Condition()
+        self._failed = False
+
+    @classmethod
+    def of(cls, visuals: list[SceneVisual], voices: list[SceneVoice]) -> Scenes:
+        """Scenes that are all ready."""
+        scenes = cls(len(visuals))
+        for i, pair in enumerate(zip(visuals, voices, strict=True)):
+            scenes.put(i, *pair)
+        return scenes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, i: int, visual: SceneVisual, voice: SceneVoice) -> None:
+        with self._ready:
+            self._items[i] = (visual, voice)
+            self._ready.notify_all()
+
+    def fail(self) -> None:
+        with self._ready:
+            self._failed = True
+            self._ready.notify_all()
+
+    def get(self, i: int, cancel: CancelToken) -> tuple[SceneVisual, SceneVoice]:
+        """Scene i, once it is ready."""
+        with self._ready:
+            while (item := self._items[i]) is None:
+                if self._failed:
+                    raise Abandoned()
+                cancel.check()
+                self._ready.wait(0.1)
+            return item
 
 
 def transition_frames(fps: int) -> int:
@@ -160,9 +209,12 @@ class Editor:
     ) -> str:
         # A bounded loop: an endless one would be generated ahead while xfade waits for it.
         # Timestamps start where the source enters the piece, as xfade matches by time.
+        # The still is converted to 4:2:0 once, before the loop: cropping a 4:2:0 frame only
+        # moves pointers (exact=1 keeps the pan's one-pixel steps), where converting each
+        # cropped RGB frame cost as much as x264 itself.
         return (
-            f"[{k}:v]loop=loop={frames - 1}:size=1:start=0,setpts=(N+{first - piece_a})/{self.fps}/TB,"
-            f"{self._crop(scene, span, first)},setsar=1"
+            f"[{k}:v]format=yuv420p,loop=loop={frames - 1}:size=1:start=0,"
+            f"setpts=(N+{first - piece_a})/{self.fps}/TB,{self._crop(scene, span, first)}:exact=1,setsar=1"
         )
 
     def _clip(
@@ -201,10 +253,21 @@ class Editor:
             f"[{out}b][{out}c]overlay=x={b.x}:y={b.y}:eof_action=repeat,format=yuv420p[{out}]",
         ]
 
-    def render_piece(self, piece: Piece, visuals: list[SceneVisual], bounds, spans, states, on_frame) -> Path:
-        """Encode one piece, or find it already encoded."""
+    def render_piece(
+        self, piece: Piece, board: Storyboard, scenes: Scenes, bounds, spans, captions: bool, on_frame
+    ) -> Path:
+        """Encode one piece (once its scenes are ready), or find it already encoded."""
         fps = self.fps
         t0 = piece.a / fps
+        # Captions never span scenes (a page breaks at the pause between them), so the words
+        # up to the piece's last scene give the same pages as the whole timeline's.
+        upto = piece.scenes[-1] + 1
+        ready = [scenes.get(i, self.cancel) for i in range(upto)]
+        visuals = [visual for visual, _ in ready]
+        states = []
+        if captions:
+            words = timeline_words(Storyboard(scenes=board.scenes[:upto]), [voice for _, voice in ready])
+            states = cap.captions(words, cap.layout(self.geo.width, self.geo.height, self.look.scale)[2])
         window = [s for s in states if s.end > t0 and s.start < piece.b / fps]
         ass = cap.to_ass(window, self.geo.width, self.geo.height, offset=t0, look=self.look) if window else ""
         rel_spans = [(spans[i][0] - piece.a, spans[i][1] - piece.a) for i in piece.scenes]
@@ -252,11 +315,7 @@ class Editor:
             graph += layer_filters(k, layer, shift, piece.frames, fps, last, f"o{j}")
             last = f"o{j}"
         if len(piece.scenes) == 2:
-            offset = (piece.frames - piece.fade) / fps
-            graph.append(
-                f"[{last}][s1]xfade=transition={piece.transition}:duration={piece.fade / fps:.4f}"
-                f":offset={offset:.4f}[m]"
-            )
+            graph += self._crossfade(piece, last)
             last = "m"
         if mark and self.watermark is not None:
             # Over the crossfade, not under it: the corner logo stays put while scenes change.
@@ -279,6 +338,24 @@ class Editor:
             self._encode(inputs, graph, piece.frames, tmp.relative_to(self.work.root), on_frame)
         self.rendered += 1
         return out
+
+    def _crossfade(self, piece: Piece, last: str) -> list[str]:
+        """Filters crossfading `[last]` into `[s1]` over the piece's last frames, as `[m]`.
+
+        xfade takes 4:4:4 frames only, so ffmpeg would convert every frame it sees there and
+        back: only the crossfade's frames go through it, and concat joins them to the rest.
+        """
+        fade = f"xfade=transition={piece.transition}:duration={piece.fade / self.fps:.4f}"
+        start = piece.frames - piece.fade
+        if start <= 0:
+            return [f"[{last}][s1]{fade}:offset=0,format=yuv420p[m]"]
+        return [
+            f"[{last}]split[h][t]",
+            f"[h]trim=end_frame={start}[h2]",
+            f"[t]trim=start_frame={start},setpts=PTS-STARTPTS[t2]",
+            f"[t2][s1]{fade}:offset=0,format=yuv420p[x]",
+            "[h2][x]concat=n=2:v=1:a=0[m]",
+        ]
 
     def _mark(self, piece: Piece) -> tuple | None:
         """(image, x, y, shown at the start, shown at the end) of the watermark in this piece."""
@@ -315,8 +392,7 @@ class Editor:
         self,
         briefing: Briefing,
         board: Storyboard,
-        visuals: list[SceneVisual],
-        voices: list[SceneVoice],
+        scenes: Scenes,
         music: bool,
         show_captions: bool,
         out: Path,
@@ -326,8 +402,9 @@ class Editor:
         face: Path | None = None,
         watermark: Watermark | None = None,
     ) -> None:
-        """Write the final MP4 to `out`; `on_fraction(f)` reports encoding progress. A brand
-        gives the captions' `look` (its font file `face` goes to libass) and a `watermark`."""
+        """Write the final MP4 to `out`; `on_fraction(f)` reports encoding progress. Pieces start
+        as their scenes become ready (see Scenes). A brand gives the captions' `look` (its font
+        file `face` goes to libass) and a `watermark`."""
         self.look, self.watermark = look or cap.CaptionLook(), watermark
         fonts = self.work.root / "fonts"
         fonts.mkdir(exist_ok=True)
@@ -336,9 +413,6 @@ class Editor:
                 shutil.copy(source, fonts / source.name)
         pieces, spans = plan_pieces(board, self.fps)
         bounds = scene_bounds(board, self.fps)
-        words = timeline_words(board, voices)
-        _, _, chars = cap.layout(self.geo.width, self.geo.height, self.look.scale)
-        states = cap.captions(words, chars) if show_captions else []
         total = sum(p.frames for p in pieces)
         done = [0]
         lock = threading.Lock()
@@ -349,14 +423,17 @@ class Editor:
                 frac = done[0] / total
             on_fraction(min(frac, 1.0))
 
-        with ThreadPoolExecutor(self.workers) as pool:
-            # The mix runs beside the first pieces. On a failure the other pieces still
-            # finish: they are cached for the retry.
-            mixing = pool.submit(self._mix, briefing, board, voices, music)
-            futures = [
-                pool.submit(self.render_piece, p, visuals, bounds, spans, states, on_frame) for p in pieces
-            ]
-            paths = [f.result() for f in futures]
+        # The mix starts once every scene is voiced, beside the pieces (its own thread: it
+        # must not wait behind them, nor hold a piece's place while it waits for the voice).
+        with ThreadPoolExecutor(1, thread_name_prefix="mix") as mixer:
+            mixing = mixer.submit(self._mix, briefing, board, scenes, music)
+            with ThreadPoolExecutor(self.workers) as pool:
+                # On a failure the other pieces still finish: they are cached for the retry.
+                futures = [
+                    pool.submit(self.render_piece, p, board, scenes, bounds, spans, show_captions, on_frame)
+                    for p in pieces
+                ]
+                paths = [f.result() for f in futures]
             audio = mixing.result()
         listing = self.work.path("final", content_key("list", [p.name for p in paths]), ".txt")
         listing.write_text("".join(f"file '../pieces/{p.name}'\n" for p in paths))
@@ -375,16 +452,8 @@ class Editor:
                     "0:v:0",
                     "-map",
                     "1:a:0",
-                    "-c:v",
+                    "-c",
                     "copy",
-                    "-c:a",
-                    "aac",
-                    "-b:a",
-                    "160k",
-                    "-ar",
-                    "48000",
-                    "-ac",
-                    "2",
                     "-t",
                     f"{briefing.duration:.3f}",
                     "-movflags",
@@ -395,7 +464,10 @@ class Editor:
                 what="Joining the video",
             )
 
-    def _mix(self, briefing: Briefing, board: Storyboard, voices: list[SceneVoice], music: bool) -> Path:
+    def _mix(self, briefing: Briefing, board: Storyboard, scenes: Scenes, music: bool) -> Path:
+        """The narration over the music bed, encoded to AAC while the pieces encode (so the
+        join only copies streams)."""
+        voices = [scenes.get(i, self.cancel)[1] for i in range(len(scenes))]
         key = content_key(
             "mix",
             [(round(s, 3), v.audio.name) for s, v in zip(board.starts, voices, strict=True)],
@@ -403,13 +475,17 @@ class Editor:
             briefing.tone if music else None,
         )
         path = self.work.path("audio", key, ".wav")
-        if path.exists():
-            return path
-        clips, rate = [], 22050
-        for start, voice in zip(board.starts, voices, strict=True):
-            samples, rate = read_wav(voice.audio)
-            clips.append((start + LEAD_IN, samples))
-        bed = music_bed(briefing.tone, briefing.duration, rate) if music else None
-        with self.work.writing(path) as tmp:
-            write_wav(tmp, mix(clips, bed, briefing.duration, rate), rate)
-        return path
+        if not path.exists():
+            clips, rate = [], 22050
+            for start, voice in zip(board.starts, voices, strict=True):
+                samples, rate = read_wav(voice.audio)
+                clips.append((start + LEAD_IN, samples))
+            bed = music_bed(briefing.tone, briefing.duration, rate) if music else None
+            with self.work.writing(path) as tmp:
+                write_wav(tmp, mix(clips, bed, briefing.duration, rate), rate)
+        encoded = path.with_suffix(".m4a")
+        if not encoded.exists():
+            with self.work.writing(encoded) as tmp:
+                args = ["-i", path, *AUDIO_ENCODER, "-f", "mp4", tmp]
+                run_ffmpeg(args, cancel=self.cancel, what="The audio encoder")
+        return encoded

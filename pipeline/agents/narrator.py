@@ -27,6 +27,10 @@ SENTENCE_GAP = 0.22  # seconds of breath between sentences
 LEAD_IN = 0.35  # seconds of picture before a scene's narration starts
 TAIL = 0.45  # seconds after it ends, before the scene's end
 MAX_SPEED = 1.5
+# Word timings by phonemes (PiperVoiceEngine.word_weights); bumped when they change, as the
+# cached narration carries them.
+WORDS_VERSION = 3
+PAUSE_PHONEMES = 3  # how long Piper pauses at a comma, in phonemes (measured by bench/captions.py)
 
 
 class VoiceEngine(Protocol):
@@ -70,6 +74,20 @@ class PiperVoiceEngine:
                     )
                 self._loaded[key] = _load_piper(self.model_path)
             return self._loaded[key]
+
+    def word_weights(self, sentence: str) -> list[float]:
+        """How long each written word of `sentence` is spoken, relative to the others: its
+        phonemes as the voice reads them ("12%" is "twelve percent"), and a pause after a comma."""
+        voice = self._voice()
+        out = []
+        for word in sentence.split():
+            bare = word.strip(".,;:!?\"'()“”‘’—–")
+            sounds = [p for part in voice.phonemize(bare) for p in part] if bare else []
+            weight = sum(1 for p in sounds if p not in " ˈˌː.,;:!?")
+            out.append(max(1, weight) + (PAUSE_PHONEMES if word[-1] in ",;:—–" else 0))
+        if out:
+            out[-1] += PAUSE_PHONEMES  # a sentence's last word is drawn out, then fades
+        return out
 
     def say(self, sentence: str, speed: float) -> tuple[np.ndarray, int]:
         from piper import SynthesisConfig
@@ -165,10 +183,13 @@ def _trim_silence(samples: np.ndarray, rate: int) -> np.ndarray:
     return samples[max(0, loud[0] - pad) : loud[-1] + pad]
 
 
-def _word_timings(sentence: str, start: float, length: float) -> list[WordTiming]:
-    """Spread a sentence's words over its audio by their length (the engines give no timings)."""
+def _word_timings(
+    sentence: str, start: float, length: float, weights: list[float] | None = None
+) -> list[WordTiming]:
+    """Spread a sentence's words over its audio by their weights (the engines give no timings):
+    the voice's own (PiperVoiceEngine.word_weights), else their letters."""
     words = sentence.split()
-    weights = [len(w) + 2 for w in words]
+    weights = [w + 1 for w in weights] if weights else [len(w) + 2 for w in words]
     total = sum(weights)
     out, t = [], start
     for w, k in zip(words, weights, strict=True):
@@ -181,7 +202,8 @@ def _word_timings(sentence: str, start: float, length: float) -> list[WordTiming
 def voice_scene(engine: VoiceEngine, text: str, speed: float, work: WorkDir) -> SceneVoice:
     """One scene's narration, from the cache when the same text was voiced the same way."""
     used = engine.id
-    key = content_key("voice", used, round(speed, 3), text)
+    key = content_key("voice", WORDS_VERSION, used, round(speed, 3), text)
+    weigh = getattr(engine, "word_weights", None)
     audio, meta = work.path("voice", key, ".wav"), work.path("voice", key, ".json")
     if audio.exists() and meta.exists():
         return SceneVoice.model_validate_json(meta.read_text())
@@ -195,7 +217,7 @@ def voice_scene(engine: VoiceEngine, text: str, speed: float, work: WorkDir) -> 
             parts.append(np.zeros(int(SENTENCE_GAP * rate), dtype=np.float32))
             t += SENTENCE_GAP
         length = len(samples) / rate
-        words += _word_timings(sentence, t, length)
+        words += _word_timings(sentence, t, length, weigh(sentence) if weigh else None)
         parts.append(samples)
         t += length
     if engine.id != used:  # it fell back mid-scene: the whole scene in the new voice, cached as such
@@ -212,16 +234,65 @@ def voice_scene(engine: VoiceEngine, text: str, speed: float, work: WorkDir) -> 
 TIMING_FILE = "timing.json"
 
 
+class Refit(Exception):
+    """A scene's narration does not fit the duration it was given: the scenes need re-timing."""
+
+
+def _save_timing(work: WorkDir, texts: list[str], durations: list[float]) -> None:
+    (work.root / TIMING_FILE).write_text(json.dumps({"texts": texts, "durations": durations}))
+
+
+def given_timing(work: WorkDir, script: Script, board: Storyboard) -> list[float] | None:
+    """Durations the scenes can keep while they are voiced one by one: the last render's for
+    the same script, else the storyboard's (the draft's); None for a revision that changed
+    some narration (`narrate` then keeps the unchanged scenes' durations)."""
+    texts = [scene.narration for scene in script.scenes]
+    path = work.root / TIMING_FILE
+    if path.exists():
+        last = json.loads(path.read_text())
+        return last["durations"] if last["texts"] == texts else None
+    return [p.duration for p in board.scenes]
+
+
+def voice_in_order(
+    script: Script,
+    engine: VoiceEngine,
+    work: WorkDir,
+    durations: list[float],
+    cancel: CancelToken,
+    step=lambda i, msg: None,
+):
+    """Yield each scene's narration in order, at the writer's pace, as soon as it is voiced, so
+    its scene can be encoded while the next ones are voiced. Raises Refit when one does not
+    fit its duration, or the engine fell back mid-way (one voice for the whole video), so that
+    `narrate` re-times the scenes."""
+    speed = min(MAX_SPEED, max(0.5, script.pace))
+    used = engine.id
+    texts = [scene.narration for scene in script.scenes]
+    for i, (text, duration) in enumerate(zip(texts, durations, strict=True)):
+        cancel.check()
+        voice = voice_scene(engine, text, speed, work)
+        if engine.id != used or voice.duration + LEAD_IN + TAIL > duration:
+            raise Refit()
+        step(i + 1, f"Voiced scene {i + 1} of {len(texts)}")
+        yield voice
+    _save_timing(work, texts, durations)
+
+
 def _keep_timing(
     work: WorkDir, texts: list[str], needs: list[float], total: int, fps: int
 ) -> list[float] | None:
-    """On a revision, unchanged scenes keep their durations (so their rendered pieces are
-    reused) and changed scenes share the rest; None when that does not fit."""
+    """The last render's durations for the same texts; on a revision, unchanged scenes keep
+    their durations (so their rendered pieces are reused) and changed scenes share the rest;
+    None when that does not fit."""
     path = work.root / TIMING_FILE
     if not path.exists():
         return None
     last = json.loads(path.read_text())
-    if len(last["texts"]) != len(texts) or last["texts"] == texts:
+    if last["texts"] == texts:
+        fits = all(d >= n for d, n in zip(last["durations"], needs, strict=True))
+        return last["durations"] if fits else None
+    if len(last["texts"]) != len(texts):
         return None
     previous = zip(texts, last["texts"], last["durations"], strict=True)
     kept = [d if text == old else None for text, old, d in previous]

@@ -9,14 +9,16 @@ import numpy as np
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
-    """Write mono or (n, 2) float samples in [-1, 1] as 16-bit PCM."""
-    data = np.clip(samples, -1.0, 1.0)
-    channels = 1 if data.ndim == 1 else data.shape[1]
+    """Write mono or (n, 2) float samples in [-1, 1] as 16-bit PCM (a second at a time, so a
+    long mix needs no full-size copies)."""
+    channels = 1 if samples.ndim == 1 else samples.shape[1]
     with wave.open(str(path), "wb") as w:
         w.setnchannels(channels)
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes((data * 32767).astype("<i2").tobytes())
+        for a in range(0, len(samples), rate):
+            block = np.clip(samples[a : a + rate], -1.0, 1.0) * 32767
+            w.writeframes(block.astype("<i2").tobytes())
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
@@ -30,13 +32,17 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 
 def _smooth(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving average in O(n), via a cumulative sum."""
+    """Centred moving average in O(n), via a cumulative sum (one float64 buffer, reused)."""
     if width <= 1 or len(x) == 0:
         return x
     half = width // 2
     c = np.zeros(len(x) + width + 1, dtype=np.float64)
-    np.cumsum(np.pad(x, (half, width - half)), out=c[1:])
-    return ((c[width : width + len(x)] - c[: len(x)]) / width).astype(np.float32)
+    c[1 + half : 1 + half + len(x)] = x
+    np.cumsum(c, out=c)
+    np.subtract(c[width : width + len(x)], c[: len(x)], out=c[: len(x)])
+    out = c[: len(x)].astype(np.float32)
+    out /= width
+    return out
 
 
 def mix(
@@ -48,24 +54,28 @@ def mix(
     music_level: float = 0.22,
     ducked_level: float = 0.07,
 ) -> np.ndarray:
-    """Stereo mix: each (start, samples) narration clip, music ducked wherever voice plays."""
+    """Mono mix (the encoder makes it stereo): each (start, samples) narration clip, music
+    ducked wherever voice plays. Worked in place, so a long video's mix stays small."""
     n = round(seconds * rate)
-    voice = np.zeros(n, dtype=np.float32)
+    out = np.zeros(n, dtype=np.float32)
     for start, samples in clips:
         a = round(start * rate)
         b = min(n, a + len(samples))
         if b > a:
-            voice[a:b] += samples[: b - a]
-    out = voice.copy()
+            out[a:b] += samples[: b - a]
     if music is not None:
-        bed = np.resize(music, n).astype(np.float32)
         # Voice activity, widened and smoothed so the music dips before words and
         # returns gently after them.
-        active = (_smooth(np.abs(voice), int(0.03 * rate)) > 0.02).astype(np.float32)
-        active = np.minimum(1.0, _smooth(active, int(0.5 * rate)) * 2.0)
-        gain = music_level - (music_level - ducked_level) * active
-        out += bed * gain
+        gain = _smooth(np.abs(out), int(0.03 * rate)) > 0.02
+        gain = _smooth(gain.astype(np.float32), int(0.5 * rate))
+        gain *= 2.0
+        np.minimum(gain, 1.0, out=gain)
+        gain *= -(music_level - ducked_level)
+        gain += music_level
+        gain *= np.resize(music, n)
+        out += gain
+        del gain
     peak = float(np.max(np.abs(out))) if n else 0.0
     if peak > 0.95:
         out *= 0.95 / peak
-    return np.stack([out, out], axis=1)
+    return out

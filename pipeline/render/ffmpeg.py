@@ -60,13 +60,18 @@ def run_ffmpeg(
 
 
 def _read_progress(proc: subprocess.Popen[str], on_frame: Callable[[int], None]) -> None:
-    last = 0
+    last, cancelled = 0, False
     for line in proc.stdout or []:
-        if line.startswith("frame="):
+        if line.startswith("frame=") and not cancelled:
             try:
                 frame = int(line.split("=", 1)[1])
             except ValueError:
                 continue
             if frame > last:
-                on_frame(frame - last)
+                try:
+                    on_frame(frame - last)
+                except Cancelled:
+                    # A progress report found the task cancelled: run_ffmpeg's loop stops
+                    # ffmpeg; this thread only drains its output.
+                    cancelled = True
                 last = frame
