@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import openai
 from pydantic import BaseModel, ValidationError
@@ -16,7 +16,6 @@ from pipeline.models import Usage
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
 # What the official client retries itself (besides 5xx): timeouts, conflicts, rate limits.
-RETRIED_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
 
 
 class Client(openai.OpenAI):
@@ -42,25 +41,6 @@ def make_client(config: PipelineConfig, capability: Capability = "text") -> open
         timeout=config.openai_timeout,
         max_retries=config.openai_max_retries,
     )
-
-
-def first_call(engine: Any, call: Callable[[openai.OpenAI], R]) -> R:
-    """`call(engine.client)`. Until the engine's server has answered once, the first try goes
-    without the client's retries; any failure of that try but a missing endpoint (404/405/501)
-    gets the usual retries. (Client itself no longer retries a missing endpoint, so this only
-    adds one try before them.)"""
-    if engine.answered:
-        return call(engine.client)
-    try:
-        out = call(engine.client.with_options(max_retries=0))
-    except openai.APIStatusError as exc:
-        if exc.status_code in MISSING_STATUSES or exc.status_code not in RETRIED_STATUSES:
-            raise
-        out = call(engine.client)
-    except openai.APIConnectionError:  # timeouts included
-        out = call(engine.client)
-    engine.answered = True
-    return out
 
 
 def translate_error(agent: str, exc: openai.OpenAIError) -> AgentError:

@@ -15,7 +15,7 @@ from pipeline.briefing import Style
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig
 from pipeline.errors import AgentError
-from pipeline.llm import first_call, translate_error
+from pipeline.llm import translate_error
 from pipeline.models import ScenePlan, Usage
 from pipeline.progress import CancelToken
 from pipeline.render.branding import Branding
@@ -55,7 +55,6 @@ class OpenAIImages:
         brand = self.branding.colours_id()
         self.id = f"openai:{config.image_model}" + (f":{brand}" if brand else "")
         self.usage = Usage(agent=AGENT)
-        self.answered = False  # see llm.first_call
 
     def _size(self, size: tuple[int, int]) -> str:
         w, h = size
@@ -75,15 +74,12 @@ class OpenAIImages:
         )
         extra = {"response_format": "b64_json"} if self.config.image_model.startswith("dall-e") else {}
         try:
-            resp = first_call(
-                self,
-                lambda client: client.images.generate(
-                    model=self.config.image_model,
-                    prompt=prompt,
-                    size=self._size(size),
-                    n=1,
-                    **extra,  # type: ignore[arg-type]
-                ),
+            resp = self.client.images.generate(
+                model=self.config.image_model,
+                prompt=prompt,
+                size=self._size(size),
+                n=1,
+                **extra,  # type: ignore[arg-type]
             )
         except openai.OpenAIError as exc:
             raise translate_error(AGENT, exc) from exc

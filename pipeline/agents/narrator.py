@@ -16,7 +16,7 @@ from pipeline.agents.storyboarder import allocate
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig
 from pipeline.errors import AgentError
-from pipeline.llm import first_call, translate_error
+from pipeline.llm import translate_error
 from pipeline.models import SceneVoice, Script, Storyboard, Usage, WordTiming
 from pipeline.progress import CancelToken
 from pipeline.render.audio import write_wav
@@ -136,7 +136,6 @@ class OpenAIVoiceEngine:
         self.config = config
         self.id = f"openai:{config.tts_model}:{config.tts_voice}"
         self.usage = Usage(agent=AGENT)
-        self.answered = False
 
     def _speak(self, client: openai.OpenAI, sentence: str, speed: float) -> bytes:
         return client.audio.speech.create(
@@ -149,7 +148,7 @@ class OpenAIVoiceEngine:
 
     def say(self, sentence: str, speed: float) -> tuple[np.ndarray, int]:
         try:
-            pcm = first_call(self, lambda client: self._speak(client, sentence, speed))
+            pcm = self._speak(self.client, sentence, speed)
         except openai.OpenAIError as exc:
             raise translate_error(AGENT, exc) from exc
         self.usage.characters += len(sentence)
