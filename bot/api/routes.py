@@ -11,7 +11,6 @@ import base64
 import binascii
 import contextlib
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +42,7 @@ from bot.streams import read_capped
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
 from bot.wiring import Core
-from pipeline.batch import BatchError, check_item, read_items
+from pipeline.batch import BatchError, check_item, parse_json, read_items
 from pipeline.edits import check_edits
 
 
@@ -70,11 +69,9 @@ class Api:
         if not raw.strip() and empty_ok:
             return {}
         try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ApiError(
-                422, "invalid_json", "The body is not valid JSON.", {"body": str(exc)[:200]}
-            ) from exc
+            return parse_json(raw)
+        except BatchError as exc:
+            raise ApiError(422, exc.code, exc.message, exc.details) from exc
 
     async def owned(self, key: ApiKey, task_id: str) -> Task:
         """The key's own task; another key's task is as absent as a task that never was (404)."""
