@@ -38,6 +38,7 @@ from bot.housekeeping import remove
 from bot.service import LimitReached, NotFound, RateLimited, Stale
 from bot.settings import Settings
 from bot.stats import totals_of
+from bot.storage import StorageError
 from bot.streams import read_capped
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
@@ -86,11 +87,19 @@ class Api:
             work = self.settings.task_dir(task.id)
             draft = await self.core.store.get_draft(task.id, task.revision, work)
         eta = await eta_of(self.core.store.redis, task.id) if task.status in ACTIVE else None
-        return VideoOut.of(task, draft, eta, self.download(task))
+        return VideoOut.of(task, draft, eta, await self.download(task))
 
-    def download(self, task: Task) -> str | None:
-        """The bucket's presigned link to a delivered video (signing is local: no request)."""
-        return self.core.storage.link(task.id) if task.status is Status.DELIVERED else None
+    async def download(self, task: Task) -> str | None:
+        """The bucket's presigned link to a delivered video (signing is local: no request); None
+        while the bucket cannot sign one (no keys): the video's record answers all the same, and
+        its /file route says why."""
+        if task.status is not Status.DELIVERED:
+            return None
+        try:
+            return await self.core.storage.link(task.id)
+        except StorageError as exc:
+            logger.warning("no download link for {}: {}", task.id, exc)
+            return None
 
     async def check_request(self, req: VideoRequest, key: ApiKey, where: str = "") -> None:
         if req.webhook_url:
@@ -202,7 +211,7 @@ class Api:
         rows = await self.core.store.page(
             key.owner, limit, after, (lambda t: t.status.value == status) if status else None
         )
-        videos = [VideoOut.of(task, download=self.download(task)) for task, _ in rows]
+        videos = [VideoOut.of(task, download=await self.download(task)) for task, _ in rows]
         cursor = _write_cursor(rows[-1][1], rows[-1][0].id) if len(rows) == limit else None
         return web.json_response(VideoList(videos=videos, next_cursor=cursor).model_dump(mode="json"))
 
@@ -279,7 +288,7 @@ class Api:
             raise _not_now(task, "downloaded")
         if not await self.core.storage.exists(task.id):
             raise ApiError(404, "file_gone", "The video file was removed to free space; ask for a revision.")
-        if (link := self.core.storage.link(task.id)) is not None:
+        if (link := await self.core.storage.link(task.id)) is not None:  # StorageError: a 503
             # A redirect to the bucket rather than a stream through here: the bytes (and Range
             # requests) go from the bucket to the caller, and no web process holds a download open.
             return web.Response(status=307, headers={"Location": link, "Cache-Control": "no-store"})
