@@ -258,9 +258,14 @@ class Api:
             draft = await self.core.store.get_draft(task.id, revision, self.settings.task_dir(task.id))
             if draft is None:
                 raise ApiError(409, "conflict", f"Revision {revision} of this video has no draft to edit.")
-            problems = check_edits(draft.script, draft.storyboard, req.edits, draft.briefing.duration)
+            files = {m.key: m.name for m in draft.media}  # as the Slack form checks them
+            problems = check_edits(draft.script, draft.storyboard, req.edits, draft.briefing.duration, files)
             if problems:
-                details = {(f"edits.{n}" if n else "edits"): why for n, why in problems.items()}
+                # Named by the edit's place in the list, as pydantic names nested fields (edits.0).
+                where = {e.number: i for i, e in enumerate(req.edits)}
+                details = {
+                    (f"edits.{where[n]}" if n in where else "edits"): why for n, why in problems.items()
+                }
                 raise ApiError(422, "invalid_edits", "Some scene edits cannot be made; see details.", details)
             edits = [e.model_dump() for e in req.edits]
         feedback = req.feedback.strip() if req.feedback else None
