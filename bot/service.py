@@ -59,6 +59,10 @@ class LimitReached(TaskError):
     pass
 
 
+class NotRetryable(TaskError):
+    """The task failed in a way running it again cannot fix (its error says why)."""
+
+
 class RateLimited(TaskError):
     def __init__(self, wait: float) -> None:
         super().__init__(f"You've reached your limit of videos for now; try again in {int(wait)} s.")
@@ -199,8 +203,11 @@ class TaskService:
 
     async def retry(self, task_id: str, by: str) -> Task:
         """Run a failed task's failed stage again (an expired draft starts over: its working
-        folder is gone); once per failure."""
+        folder is gone); once per failure. The one place the retry rule is decided: NotRetryable
+        for a failure marked final, Stale for a task not (or no longer) failed or expired."""
         current = await self.get(task_id)
+        if current.status is S.FAILED and not current.retryable:
+            raise NotRetryable(f"Running this video again would fail the same way: {current.error}")
         fresh = (
             {"stage": "", "feedback": None, "edits": None, "base": None, "revision": 0}
             if current.status is S.EXPIRED
@@ -209,7 +216,7 @@ class TaskService:
         task = await self.move(
             task_id,
             S.QUEUED,
-            lambda t: t.status in (S.FAILED, S.EXPIRED) and t.attempts == current.attempts,
+            lambda t: _retryable(t) and t.attempts == current.attempts,
             error=None,
             finished=None,
             job=jobs.generate(task_id, current.attempts),
@@ -285,6 +292,10 @@ class TaskService:
             return "That video no longer exists."
         rev = f", now at revision {task.revision}" if task.revision else ""
         return f"That video has moved on: it is {task.status.words}{rev}."
+
+
+def _retryable(task: Task) -> bool:
+    return task.status is S.EXPIRED or (task.status is S.FAILED and task.retryable)
 
 
 def _reviewable(task: Task, revision: int, *statuses: Status) -> bool:

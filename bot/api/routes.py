@@ -31,11 +31,10 @@ from bot.api.schemas import (
     VideoList,
     VideoOut,
     VideoRequest,
-    retryable,
 )
 from bot.heartbeat import live_workers
 from bot.housekeeping import remove
-from bot.service import LimitReached, NotFound, RateLimited, Stale
+from bot.service import LimitReached, NotFound, NotRetryable, RateLimited, Stale
 from bot.settings import Settings
 from bot.stats import totals_of
 from bot.storage import StorageError
@@ -278,11 +277,9 @@ class Api:
     async def retry(self, request: web.Request) -> web.Response:
         key = await self.gate.check(request)
         task = await self.owned(key, request.match_info["id"])
-        if not retryable(task):
-            raise _not_now(task, "retried")
         try:
             moved = await self.core.service.retry(task.id, key.owner)
-        except Stale as exc:
+        except (Stale, NotRetryable) as exc:
             raise ApiError(409, "conflict", str(exc)) from exc
         return web.json_response((await self.view(moved)).model_dump(mode="json"), status=202)
 

@@ -17,6 +17,7 @@ from bot.service import (
     MOVES,
     LimitReached,
     NotFound,
+    NotRetryable,
     Rules,
     Stale,
     TaskService,
@@ -98,7 +99,7 @@ async def test_cancel_stops_idle_tasks_at_once_and_flags_running_ones(service: T
 async def test_retry_is_once_per_failure_and_an_expired_draft_starts_over(
     service: TaskService, redis
 ) -> None:
-    await put(service, "t1", Status.FAILED, attempts=2, stage="render", root_ts="1.1")
+    await put(service, "t1", Status.FAILED, attempts=2, stage="render", root_ts="1.1", retryable=True)
     await put(service, "t2", Status.EXPIRED, attempts=1, stage="draft", feedback="old", root_ts="2.1")
     results = await asyncio.gather(*(service.retry("t1", "U1") for _ in range(5)), return_exceptions=True)
     assert sum(isinstance(r, Task) for r in results) == 1
@@ -108,6 +109,14 @@ async def test_retry_is_once_per_failure_and_an_expired_draft_starts_over(
     await put(service, "t3", Status.DELIVERED)
     with pytest.raises(Stale):
         await service.retry("t3", "U1")
+
+
+async def test_a_failure_marked_final_is_refused_by_the_service_itself(service: TaskService, redis) -> None:
+    """The rule lives in the service, so every entry point (API, Slack button) gets it."""
+    await put(service, "f1", Status.FAILED, attempts=1, error="The draft these edits change has expired.")
+    with pytest.raises(NotRetryable, match="would fail the same way: The draft these edits change"):
+        await service.retry("f1", "U1")
+    assert (await service.store.get("f1")).status is Status.FAILED and await jobs(redis) == []
 
 
 async def test_only_drafts_idle_past_the_limit_expire(service: TaskService) -> None:
