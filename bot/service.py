@@ -266,18 +266,23 @@ class TaskService:
                 failed.append(moved)
         return failed
 
-    async def requeue_lost(self, queued_before: float) -> list[Task]:
+    async def requeue_lost(self, queued_before: float, unopened_before: float) -> list[Task]:
         """Send again the job of each task queued before `queued_before` and still queued.
 
         Queuing a task is two steps: the move that records its job, then the enqueue; Redis
         failing between them (or the process dying) leaves a queued task no worker will see.
         Sending is idempotent (arq refuses a job id it holds, queued or running), so a task whose
-        job merely waits behind others is left as it is. The tasks whose job was sent again."""
+        job merely waits behind others is left as it is. A task whose thread was never opened is
+        opened (and queued) only if queued before `unopened_before`: before that, a web app may
+        still be posting its root message through Slack's retries, and a second post would open
+        a second thread. The tasks whose job was sent again."""
         sent = []
         for task in await self.store.recent():
             if task.status is not S.QUEUED or task.job is None or task.updated >= queued_before:
                 continue
             if not self.notifier(task).opened(task):  # it stopped before its thread was opened
+                if task.updated >= unopened_before:
+                    continue  # maybe still opening
                 await self._open_and_enqueue(task, attempt=task.attempts)
                 sent.append(task)
             elif await self.queue.send(task.job):

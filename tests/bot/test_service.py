@@ -11,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisDown
 
 from bot.crons import LOST_AFTER
 from bot.notifiers import Silent
-from bot.queue import Queue
+from bot.queue import Queue, generate
 from bot.ratelimit import RateLimiter
 from bot.service import (
     MOVES,
@@ -203,7 +203,7 @@ async def test_a_task_whose_enqueue_was_lost_after_its_move_is_delivered_anyway(
     done = await service.store.get("l1")
     assert done.status is Status.DELIVERED, (done.status, done.error)
     assert (settings.output_dir / "l1.mp4").stat().st_size > 10_000
-    assert await service.requeue_lost(time.time() + 1) == []  # delivered: nothing to send
+    assert await service.requeue_lost(time.time() + 1, time.time() + 1) == []  # delivered: nothing to send
 
 
 async def test_the_lost_job_sweep_leaves_waiting_and_recent_jobs_alone(service: TaskService, redis) -> None:
@@ -214,8 +214,59 @@ async def test_the_lost_job_sweep_leaves_waiting_and_recent_jobs_alone(service: 
     )
     with pytest.raises(RedisDown):
         await lossy.approve("w2", 1, "U1")
-    assert await service.requeue_lost(time.time() - 60) == []  # queued just now: not lost yet
-    resent = await service.requeue_lost(time.time() + 1)
+    now = time.time()
+    assert await service.requeue_lost(now - 60, now - 60) == []  # queued just now: not lost yet
+    resent = await service.requeue_lost(time.time() + 1, time.time() + 1)
     # w1's job is in arq already (the same id is refused); w2's render was lost and is sent.
     assert [t.id for t in resent] == ["w2"]
     assert sorted(await jobs(redis)) == ["w1", "w2-render1"]
+
+
+class SlowThread(Silent):
+    """A Slack thread whose root post takes as long as the test says (slack-sdk waiting out 429s)."""
+
+    def __init__(self) -> None:
+        self.posts, self.posting, self.release = 0, asyncio.Event(), asyncio.Event()
+
+    def opened(self, task: Task) -> bool:
+        return task.root_ts is not None
+
+    async def on_created(self, task: Task) -> dict:
+        self.posts += 1
+        n = self.posts
+        if n == 1:  # the first post is the slow one
+            self.posting.set()
+            await self.release.wait()
+        return {"root_ts": f"{n}.0"}
+
+
+async def test_the_lost_job_cron_never_opens_a_second_thread_while_the_first_is_posting(
+    service: TaskService, redis
+) -> None:
+    from bot import crons
+
+    thread = SlowThread()
+    slow = TaskService(service.store, service.queue, service.limiter, service.rules, lambda _t: thread)
+    creating = asyncio.create_task(slow.create(Task(id="o1", user="U1", briefing=BRIEFING)))
+    await thread.posting.wait()
+    # Past the lost-job bound (the root post is still in slack-sdk's retries), the cron runs.
+    task = await service.store.get("o1")
+    task.updated -= crons.LOST_AFTER + 1
+    await redis.set(service.store.key("o1"), task.model_dump_json())
+    assert await crons.requeue_lost({"service": slow}) == 0
+    thread.release.set()
+    made = await creating
+    assert thread.posts == 1 and made.root_ts == "1.0" and await jobs(redis) == ["o1"]
+
+    # A task that truly stopped before its thread opened is opened once past the longer bound.
+    stopped = Task(id="o2", user="U1", briefing=BRIEFING, job=generate("o2"))
+    assert await service.store.create(stopped)
+    stopped = await service.store.get("o2")
+    stopped.updated -= crons.LOST_AFTER + 1
+    await redis.set(service.store.key("o2"), stopped.model_dump_json())
+    assert await crons.requeue_lost({"service": slow}) == 0  # may still be opening
+    stopped.updated -= crons.UNOPENED_AFTER
+    await redis.set(service.store.key("o2"), stopped.model_dump_json())
+    assert await crons.requeue_lost({"service": slow}) == 1
+    assert thread.posts == 2 and (await service.store.get("o2")).root_ts == "2.0"
+    assert sorted(await jobs(redis)) == ["o1", "o2"]
