@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from loguru import logger
 
-from bot.housekeeping import remove
+from bot.housekeeping import CAPTION_SUFFIXES, remove
 from bot.notifiers import DeliveryError
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 PREFIX = "videos/"
-SUFFIXES = (".mp4", ".vtt", ".srt")
+SUFFIXES = (".mp4", *CAPTION_SUFFIXES)
 CONTENT_TYPES = {".mp4": "video/mp4", ".vtt": "text/vtt", ".srt": "application/x-subrip"}
 
 

@@ -37,7 +37,7 @@ from bot.housekeeping import remove
 from bot.service import LimitReached, NotFound, NotRetryable, RateLimited, Stale
 from bot.settings import Settings
 from bot.stats import totals_of
-from bot.storage import StorageError
+from bot.storage import OutputFolder, StorageError
 from bot.streams import read_capped
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
@@ -294,7 +294,7 @@ class Api:
             # A redirect to the bucket rather than a stream through here: the bytes (and Range
             # requests) go from the bucket to the caller, and no web process holds a download open.
             return web.Response(status=307, headers={"Location": link, "Cache-Control": "no-store"})
-        path = self.settings.output_dir / f"{task.id}.mp4"
+        path = OutputFolder(self.settings.output_dir).path(task.id)
         headers = {
             "Content-Disposition": f'attachment; filename="{task.id}.mp4"',
             "Content-Type": "video/mp4",
