@@ -43,13 +43,18 @@ async def fail_stuck(ctx: dict[str, Any]) -> int:
 # A task queued this long with no job in arq lost its enqueue (the web app's call takes well under
 # a second); re-sending one that merely waits is a no-op, so this only bounds how long a loss lasts.
 LOST_AFTER = 60
+# A task whose Slack thread is not open yet may still be opening: slack-sdk retries the root post
+# (five 429s with their Retry-After, three 5xx, three dropped connections, up to 30 s each), which
+# can run for minutes. Past this bound no web app is still posting it, so the cron opens it.
+UNOPENED_AFTER = 15 * 60
 
 
 async def requeue_lost(ctx: dict[str, Any]) -> int:
     """Queued tasks whose job never reached arq (Redis failed between the move and the enqueue)
     get it sent again: the task is delivered late instead of never."""
     service: TaskService = ctx["service"]
-    return len(await service.requeue_lost(time.time() - LOST_AFTER))
+    now = time.time()
+    return len(await service.requeue_lost(now - LOST_AFTER, now - UNOPENED_AFTER))
 
 
 async def housekeep(ctx: dict[str, Any]) -> int:

@@ -59,6 +59,10 @@ class LimitReached(TaskError):
     pass
 
 
+class NotRetryable(TaskError):
+    """The task failed in a way running it again cannot fix (its error says why)."""
+
+
 class RateLimited(TaskError):
     def __init__(self, wait: float) -> None:
         super().__init__(f"You've reached your limit of videos for now; try again in {int(wait)} s.")
@@ -199,8 +203,11 @@ class TaskService:
 
     async def retry(self, task_id: str, by: str) -> Task:
         """Run a failed task's failed stage again (an expired draft starts over: its working
-        folder is gone); once per failure."""
+        folder is gone); once per failure. The one place the retry rule is decided: NotRetryable
+        for a failure marked final, Stale for a task not (or no longer) failed or expired."""
         current = await self.get(task_id)
+        if current.status is S.FAILED and not current.retryable:
+            raise NotRetryable(f"Running this video again would fail the same way: {current.error}")
         fresh = (
             {"stage": "", "feedback": None, "edits": None, "base": None, "revision": 0}
             if current.status is S.EXPIRED
@@ -209,7 +216,7 @@ class TaskService:
         task = await self.move(
             task_id,
             S.QUEUED,
-            lambda t: t.status in (S.FAILED, S.EXPIRED) and t.attempts == current.attempts,
+            lambda t: _retryable(t) and t.attempts == current.attempts,
             error=None,
             finished=None,
             job=jobs.generate(task_id, current.attempts),
@@ -259,18 +266,23 @@ class TaskService:
                 failed.append(moved)
         return failed
 
-    async def requeue_lost(self, queued_before: float) -> list[Task]:
+    async def requeue_lost(self, queued_before: float, unopened_before: float) -> list[Task]:
         """Send again the job of each task queued before `queued_before` and still queued.
 
         Queuing a task is two steps: the move that records its job, then the enqueue; Redis
         failing between them (or the process dying) leaves a queued task no worker will see.
         Sending is idempotent (arq refuses a job id it holds, queued or running), so a task whose
-        job merely waits behind others is left as it is. The tasks whose job was sent again."""
+        job merely waits behind others is left as it is. A task whose thread was never opened is
+        opened (and queued) only if queued before `unopened_before`: before that, a web app may
+        still be posting its root message through Slack's retries, and a second post would open
+        a second thread. The tasks whose job was sent again."""
         sent = []
         for task in await self.store.recent():
             if task.status is not S.QUEUED or task.job is None or task.updated >= queued_before:
                 continue
             if not self.notifier(task).opened(task):  # it stopped before its thread was opened
+                if task.updated >= unopened_before:
+                    continue  # maybe still opening
                 await self._open_and_enqueue(task, attempt=task.attempts)
                 sent.append(task)
             elif await self.queue.send(task.job):
@@ -285,6 +297,10 @@ class TaskService:
             return "That video no longer exists."
         rev = f", now at revision {task.revision}" if task.revision else ""
         return f"That video has moved on: it is {task.status.words}{rev}."
+
+
+def _retryable(task: Task) -> bool:
+    return task.status is S.EXPIRED or (task.status is S.FAILED and task.retryable)
 
 
 def _reviewable(task: Task, revision: int, *statuses: Status) -> bool:

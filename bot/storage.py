@@ -7,7 +7,8 @@ go from the bucket to the caller (Range requests included) and never through the
 
 boto3 is the client: kept by AWS, spoken by every S3-compatible server (MinIO, R2, Ceph, moto),
 and its managed upload does multipart and retries. Its calls block, so each one that does I/O
-runs in a thread; signing a link is local computation and runs inline.
+runs in a thread, making the clients too (it resolves the credentials); signing a link is then
+local computation and runs inline.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from loguru import logger
 
-from bot.housekeeping import remove
+from bot.housekeeping import CAPTION_SUFFIXES, remove
 from bot.notifiers import DeliveryError
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 PREFIX = "videos/"
-SUFFIXES = (".mp4", ".vtt", ".srt")
+SUFFIXES = (".mp4", *CAPTION_SUFFIXES)
 CONTENT_TYPES = {".mp4": "video/mp4", ".vtt": "text/vtt", ".srt": "application/x-subrip"}
 
 
@@ -45,7 +46,11 @@ class Storage(Protocol):
         """The video is delivered: the worker's local copies are no longer needed."""
         ...
 
-    def link(self, task_id: str, suffix: str = ".mp4") -> str | None:
+    async def open(self) -> None:
+        """Ready the storage's clients (at start, so a first request waits for nothing)."""
+        ...
+
+    async def link(self, task_id: str, suffix: str = ".mp4") -> str | None:
         """A presigned download link, or None when the web app serves the file itself."""
         ...
 
@@ -67,13 +72,16 @@ class OutputFolder:
     def path(self, task_id: str, suffix: str = ".mp4") -> Path:
         return self.output_dir / f"{task_id}{suffix}"
 
+    async def open(self) -> None:
+        return None
+
     async def put(self, task_id: str, files: list[Path]) -> None:
         return None  # the renderer wrote them here already
 
     async def release(self, task_id: str) -> None:
         return None  # they are the files the web app serves
 
-    def link(self, task_id: str, suffix: str = ".mp4") -> str | None:
+    async def link(self, task_id: str, suffix: str = ".mp4") -> str | None:
         return None
 
     async def exists(self, task_id: str) -> bool:
@@ -105,15 +113,38 @@ class Bucket:
             read_timeout=60,
         )
         keys = settings.s3_access_key_id, settings.s3_secret_access_key
-        session = boto3.session.Session(
+        self.session = boto3.session.Session(
             aws_access_key_id=keys[0].get_secret_value() or None if keys[0] else None,
             aws_secret_access_key=keys[1].get_secret_value() or None if keys[1] else None,
             region_name=settings.s3_region or None,
         )
-        self.client = session.client("s3", endpoint_url=settings.s3_endpoint or None, config=config)
-        # Links name the address callers reach the bucket at, which may not be the workers' one.
         public = settings.s3_public_endpoint or settings.s3_endpoint or None
-        self.signer = session.client("s3", endpoint_url=public, config=config)
+        self.endpoints = settings.s3_endpoint or None, public
+        self.config = config
+        self._clients: tuple[Any, Any, Any] | None = None  # client, signer, credentials
+        self._opening = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Make the clients once, in a thread: making one resolves the session's credentials,
+        which without keys asks the instance's metadata service over HTTP (a blocking call)."""
+        async with self._opening:
+            if self._clients is None:
+                self._clients = await self._call("reached in", self._make_clients, opened=False)
+        creds = self._clients[2]
+        if creds is not None and getattr(creds, "refresh_needed", lambda: False)():
+            # Role credentials near their end refresh over HTTP: here, not while signing a link.
+            await self._call("reached in", creds.get_frozen_credentials, opened=False)
+
+    def _make_clients(self) -> tuple[Any, Any, Any]:
+        client = self.session.client("s3", endpoint_url=self.endpoints[0], config=self.config)
+        # Links name the address callers reach the bucket at, which may not be the workers' one.
+        signer = self.session.client("s3", endpoint_url=self.endpoints[1], config=self.config)
+        return client, signer, self.session.get_credentials()  # None: no keys anywhere
+
+    @property
+    def client(self) -> Any:
+        assert self._clients is not None, "Bucket.open() first"
+        return self._clients[0]
 
     @staticmethod
     def key(task_id: str, suffix: str = ".mp4") -> str:
@@ -127,7 +158,7 @@ class Bucket:
             }
             await self._call(
                 "saved to",
-                self.client.upload_file,
+                "upload_file",
                 str(path),
                 self.bucket,
                 self.key(task_id, path.suffix),
@@ -138,16 +169,24 @@ class Bucket:
     async def release(self, task_id: str) -> None:
         await self.local.delete(task_id)
 
-    def link(self, task_id: str, suffix: str = ".mp4") -> str | None:
-        return self.signer.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": self.key(task_id, suffix)},
-            ExpiresIn=self.link_seconds,
-        )
+    async def link(self, task_id: str, suffix: str = ".mp4") -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        await self.open()
+        assert self._clients is not None
+        try:  # local computation once open() has the credentials
+            return self._clients[1].generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": self.key(task_id, suffix)},
+                ExpiresIn=self.link_seconds,
+            )
+        except (BotoCoreError, ClientError) as exc:  # no keys at all: NoCredentialsError
+            raise StorageError(_why(exc, self.bucket, "linked from")) from exc
 
     async def exists(self, task_id: str) -> bool:
         from botocore.exceptions import ClientError
 
+        await self.open()
         try:
             await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=self.key(task_id))
         except ClientError as exc:
@@ -162,7 +201,7 @@ class Bucket:
         objects = [{"Key": self.key(task_id, s)} for s in SUFFIXES]
         await self._call(
             "deleted from",
-            self.client.delete_objects,
+            "delete_objects",
             Bucket=self.bucket,
             Delete={"Objects": objects, "Quiet": True},
         )
@@ -191,7 +230,13 @@ class Bucket:
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
         return len(old)
 
-    async def _call(self, doing: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, doing: str, fn: Any, *args: Any, opened: bool = True, **kwargs: Any) -> Any:
+        """`fn(*args, **kwargs)` in a thread, its failure a StorageError; `fn` may name
+        `self.client`'s method by its name (a str), the clients being made on first use."""
+        if opened:
+            await self.open()
+        if isinstance(fn, str):
+            fn = getattr(self.client, fn)
         try:
             return await asyncio.to_thread(fn, *args, **kwargs)
         except Exception as exc:  # botocore's and boto3's errors have no one base class

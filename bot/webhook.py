@@ -25,6 +25,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from loguru import logger
 
 from bot.notifiers import Silent
+from bot.storage import StorageError
 from bot.tasks import Status, Task, TaskStore, WebhookAttempt
 
 MAX_ATTEMPTS_KEPT = 50
@@ -144,7 +145,7 @@ class WebhookNotifier(Silent):
         self.store, self.secret_of = store, secret_of
         self.allow_private, self.timeout, self.retry_seconds = allow_private, timeout, retry_seconds
         self.resolver = resolver  # None: the system's (tests pass one they control)
-        self.link = link  # the video's download link in the bucket (Storage.link), if any
+        self.link = link  # async: the video's download link in the bucket (Storage.link), if any
 
     async def on_status(self, task: Task, hours: float | None = None) -> None:
         event = EVENTS.get(task.status)
@@ -162,12 +163,13 @@ class WebhookNotifier(Silent):
         if secret is None:
             logger.warning("webhook skipped: key {} is gone", task.key_id)
             return False
+        link = await self._download(task)
         body = json.dumps(
             {
                 "id": uuid.uuid4().hex,
                 "type": event,
                 "created": time.time(),
-                "data": {**VideoOut.of(task, download=self._download(task)).model_dump(mode="json"), **extra},
+                "data": {**VideoOut.of(task, download=link).model_dump(mode="json"), **extra},
             }
         ).encode()
         deadline, delay = time.monotonic() + self.retry_seconds, 0.5
@@ -184,8 +186,16 @@ class WebhookNotifier(Silent):
             await asyncio.sleep(delay)
             delay = min(delay * 2, 15.0)
 
-    def _download(self, task: Task) -> str | None:
-        return self.link(task.id) if self.link is not None and task.status is Status.DELIVERED else None
+    async def _download(self, task: Task) -> str | None:
+        """The video's download link, or None: no bucket, not delivered, or a bucket that cannot
+        sign one now (the event still goes, without the link; GET /file says why)."""
+        if self.link is None or task.status is not Status.DELIVERED:
+            return None
+        try:
+            return await self.link(task.id)
+        except StorageError as exc:
+            logger.warning("webhook event without a download link: {}", exc)
+            return None
 
     async def _post(self, url: str, secret: str, body: bytes, event: str) -> WebhookAttempt:
         ts = str(int(time.time()))

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -42,10 +42,7 @@ def read_items(raw: bytes, csv_format: bool, limit: int | None = None) -> list[I
     if csv_format:
         items = [Item(f"row {n}", row) for n, row in enumerate(_csv_rows(raw), 2)]
     else:
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise BatchError("invalid_json", "The body is not valid JSON.", {"body": str(exc)[:200]}) from exc
+        data = parse_json(raw)
         if isinstance(data, dict) and isinstance(data.get("videos"), list):
             data = data["videos"]
         if not isinstance(data, list):
@@ -58,6 +55,16 @@ def read_items(raw: bytes, csv_format: bool, limit: int | None = None) -> list[I
             "invalid_request", f"A batch has at most {limit} briefings (this one has {len(items)})."
         )
     return items
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """The JSON value of a request body; BatchError("invalid_json") for anything else, a body
+    nested too deep for the parser (`[[[[...`, which raises RecursionError) included."""
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise BatchError("invalid_json", "The body is not valid JSON.", {"body": why}) from exc
 
 
 def check_item(item: Item, model: type[M]) -> M | dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
+from loguru import logger
 from swagger_ui.core import ApplicationDocument
 
 from bot.api.auth import Gate
@@ -12,6 +13,7 @@ from bot.api.errors import typed_errors
 from bot.api.metrics import measure
 from bot.api.routes import Api
 from bot.api.spec import OPERATIONS, document
+from bot.storage import StorageError
 
 DOCS = "/api/v1/docs"
 
@@ -52,3 +54,13 @@ def register(app: web.Application, deps) -> None:
     app.router.add_static(DOCS + "/static", ui.static_dir)
     app.middlewares.append(measure)
     app.middlewares.append(typed_errors)
+
+    async def open_storage(_app: web.Application) -> None:
+        # Its credentials are resolved here, in a thread, so the first download link waits for
+        # nothing; a bucket away now is tried again at its first use.
+        try:
+            await core.storage.open()
+        except StorageError as exc:
+            logger.warning("storage not ready at start: {}", exc)
+
+    app.on_startup.append(open_storage)

@@ -11,7 +11,6 @@ import base64
 import binascii
 import contextlib
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,18 +31,18 @@ from bot.api.schemas import (
     VideoList,
     VideoOut,
     VideoRequest,
-    retryable,
 )
 from bot.heartbeat import live_workers
 from bot.housekeeping import remove
-from bot.service import LimitReached, NotFound, RateLimited, Stale
+from bot.service import LimitReached, NotFound, NotRetryable, RateLimited, Stale
 from bot.settings import Settings
 from bot.stats import totals_of
+from bot.storage import OutputFolder, StorageError
 from bot.streams import read_capped
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
 from bot.wiring import Core
-from pipeline.batch import BatchError, check_item, read_items
+from pipeline.batch import BatchError, check_item, parse_json, read_items
 from pipeline.edits import check_edits
 
 
@@ -70,11 +69,9 @@ class Api:
         if not raw.strip() and empty_ok:
             return {}
         try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ApiError(
-                422, "invalid_json", "The body is not valid JSON.", {"body": str(exc)[:200]}
-            ) from exc
+            return parse_json(raw)
+        except BatchError as exc:
+            raise ApiError(422, exc.code, exc.message, exc.details) from exc
 
     async def owned(self, key: ApiKey, task_id: str) -> Task:
         """The key's own task; another key's task is as absent as a task that never was (404)."""
@@ -89,11 +86,19 @@ class Api:
             work = self.settings.task_dir(task.id)
             draft = await self.core.store.get_draft(task.id, task.revision, work)
         eta = await eta_of(self.core.store.redis, task.id) if task.status in ACTIVE else None
-        return VideoOut.of(task, draft, eta, self.download(task))
+        return VideoOut.of(task, draft, eta, await self.download(task))
 
-    def download(self, task: Task) -> str | None:
-        """The bucket's presigned link to a delivered video (signing is local: no request)."""
-        return self.core.storage.link(task.id) if task.status is Status.DELIVERED else None
+    async def download(self, task: Task) -> str | None:
+        """The bucket's presigned link to a delivered video (signing is local: no request); None
+        while the bucket cannot sign one (no keys): the video's record answers all the same, and
+        its /file route says why."""
+        if task.status is not Status.DELIVERED:
+            return None
+        try:
+            return await self.core.storage.link(task.id)
+        except StorageError as exc:
+            logger.warning("no download link for {}: {}", task.id, exc)
+            return None
 
     async def check_request(self, req: VideoRequest, key: ApiKey, where: str = "") -> None:
         if req.webhook_url:
@@ -205,7 +210,7 @@ class Api:
         rows = await self.core.store.page(
             key.owner, limit, after, (lambda t: t.status.value == status) if status else None
         )
-        videos = [VideoOut.of(task, download=self.download(task)) for task, _ in rows]
+        videos = [VideoOut.of(task, download=await self.download(task)) for task, _ in rows]
         cursor = _write_cursor(rows[-1][1], rows[-1][0].id) if len(rows) == limit else None
         return web.json_response(VideoList(videos=videos, next_cursor=cursor).model_dump(mode="json"))
 
@@ -252,9 +257,14 @@ class Api:
             draft = await self.core.store.get_draft(task.id, revision, self.settings.task_dir(task.id))
             if draft is None:
                 raise ApiError(409, "conflict", f"Revision {revision} of this video has no draft to edit.")
-            problems = check_edits(draft.script, draft.storyboard, req.edits, draft.briefing.duration)
+            files = {m.key: m.name for m in draft.media}  # as the Slack form checks them
+            problems = check_edits(draft.script, draft.storyboard, req.edits, draft.briefing.duration, files)
             if problems:
-                details = {(f"edits.{n}" if n else "edits"): why for n, why in problems.items()}
+                # Named by the edit's place in the list, as pydantic names nested fields (edits.0).
+                where = {e.number: i for i, e in enumerate(req.edits)}
+                details = {
+                    (f"edits.{where[n]}" if n in where else "edits"): why for n, why in problems.items()
+                }
                 raise ApiError(422, "invalid_edits", "Some scene edits cannot be made; see details.", details)
             edits = [e.model_dump() for e in req.edits]
         feedback = req.feedback.strip() if req.feedback else None
@@ -267,11 +277,9 @@ class Api:
     async def retry(self, request: web.Request) -> web.Response:
         key = await self.gate.check(request)
         task = await self.owned(key, request.match_info["id"])
-        if not retryable(task):
-            raise _not_now(task, "retried")
         try:
             moved = await self.core.service.retry(task.id, key.owner)
-        except Stale as exc:
+        except (Stale, NotRetryable) as exc:
             raise ApiError(409, "conflict", str(exc)) from exc
         return web.json_response((await self.view(moved)).model_dump(mode="json"), status=202)
 
@@ -282,11 +290,11 @@ class Api:
             raise _not_now(task, "downloaded")
         if not await self.core.storage.exists(task.id):
             raise ApiError(404, "file_gone", "The video file was removed to free space; ask for a revision.")
-        if (link := self.core.storage.link(task.id)) is not None:
+        if (link := await self.core.storage.link(task.id)) is not None:  # StorageError: a 503
             # A redirect to the bucket rather than a stream through here: the bytes (and Range
             # requests) go from the bucket to the caller, and no web process holds a download open.
             return web.Response(status=307, headers={"Location": link, "Cache-Control": "no-store"})
-        path = self.settings.output_dir / f"{task.id}.mp4"
+        path = OutputFolder(self.settings.output_dir).path(task.id)
         headers = {
             "Content-Disposition": f'attachment; filename="{task.id}.mp4"',
             "Content-Type": "video/mp4",

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.service import TaskError
+from bot.service import NotRetryable, TaskError
 from bot.slack import Deps, ui
 from bot.slack.access import may_act
 from bot.tasks import Status, Task
@@ -31,13 +31,16 @@ def on_retry(deps: Deps):
         task_id, _ = _value(body)
         user = body["user"]["id"]
         task = await deps.core.store.get(task_id)
-        if task is None or task.status not in (Status.FAILED, Status.EXPIRED):
+        if task is None:
             return
         if not may_act(deps.settings, task, user):
             await _tell(client, body, "Only the requester or an admin can retry this video.", task.channel)
             return
         try:
             task = await deps.core.service.retry(task.id, user)
+        except NotRetryable as exc:
+            await _tell(client, body, str(exc), task.channel)
+            return
         except TaskError:
             return  # another click got there first: one retry per failure
         if task.root_ts:

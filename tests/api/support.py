@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.conftest import free_port
+from bot.embedded_redis import free_port
 
 BRIEF = {
     "title": "Meet Nimbus",

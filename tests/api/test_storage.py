@@ -13,8 +13,11 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.api.keys import KeyStore
+from bot.api.keys import ApiKey, KeyStore
 from bot.settings import Settings
+from bot.tasks import Status, Task, TaskStore
+from bot.webhook import WebhookNotifier
+from pipeline import Briefing
 from tests.api.support import BRIEF, ApiClient, S3Server, receiver, wait_for_event
 from tests.bot.support import run_jobs, serve
 from tests.media import probe
@@ -120,8 +123,8 @@ async def test_a_bucket_away_at_upload_fails_the_task_plainly_and_retry_stores_i
         )
         assert failed["links"]["retry"] == f"/api/v1/videos/{vid}/retry"
 
-        # While the bucket is away, a download of a delivered video would say so as a 503; here
-        # the video is not delivered, so /file is a 409.
+        # The video is not delivered, so /file is a 409 (a delivered one's is a 503 while the
+        # bucket is away: test_file_answers_503_while_the_bucket_is_away).
         resp, _ = await api.call("GET", f"/api/v1/videos/{vid}/file")
         assert resp.status == 409
 
@@ -150,3 +153,77 @@ async def test_bucket_housekeeping_expires_only_old_objects_under_its_prefix(sto
     assert await bucket.expire(time.time() - 3600) == 0  # all newer than an hour ago
     assert await bucket.expire(time.time() + 60) == 2
     assert objects(s3) == ["someone-else/keep.txt"]
+
+
+@pytest.fixture
+def keyless(stored: Settings, monkeypatch, tmp_path) -> Settings:
+    """The bucket with no keys anywhere: none in the settings, the environment or a profile, and
+    no instance metadata to ask (so boto3's credential chain finds nothing, at once)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return stored.model_copy(update={"s3_access_key_id": None, "s3_secret_access_key": None})
+
+
+async def _delivered(redis, key: ApiKey | None, webhook_url: str | None = None) -> Task:
+    task = Task(
+        id="s1",
+        user=key.owner if key else "K",
+        key_id=key.id if key else "k1",
+        briefing=Briefing(**BRIEF),
+        webhook_url=webhook_url,
+        status=Status.DELIVERED,
+    )
+    assert await TaskStore(redis).create(task)
+    return task
+
+
+async def test_a_bucket_without_keys_answers_the_record_without_a_link_and_file_503(
+    keyless: Settings, redis, keys: KeyStore
+) -> None:
+    record, token = await keys.create("storage tests")
+    task = await _delivered(redis, record)
+    async with serve(keyless) as web_client:
+        api = ApiClient(web_client.base, web_client.session, token)
+        resp, body = await api.call("GET", f"/api/v1/videos/{task.id}")
+        assert resp.status == 200 and body["status"] == "delivered", body
+        assert body["links"]["download"] is None
+        resp, listing = await api.call("GET", "/api/v1/videos")
+        assert resp.status == 200 and [v["links"]["download"] for v in listing["videos"]] == [None]
+        resp, body = await api.call("GET", f"/api/v1/videos/{task.id}/file")
+        assert resp.status == 503 and body["error"] == "storage_unavailable", body
+        assert "no keys are set (OMA_S3_ACCESS_KEY_ID)" in body["message"]
+
+
+async def test_a_bucket_without_keys_still_sends_the_delivered_event_without_a_link(
+    keyless: Settings, redis
+) -> None:
+    from bot.storage import Bucket
+
+    async def secret(_key_id: str) -> str:
+        return "hook-secret"
+
+    async with receiver() as hook:
+        task = await _delivered(redis, None, hook.url)
+        notifier = WebhookNotifier(TaskStore(redis), secret, True, 5, 0, link=Bucket(keyless).link)
+        assert await notifier.send(task, "video.delivered", {})
+    [event] = hook.events()
+    assert event["type"] == "video.delivered" and event["data"]["links"]["download"] is None
+
+
+async def test_file_answers_503_while_the_bucket_is_away(
+    stored: Settings, s3: S3Server, redis, keys: KeyStore
+) -> None:
+    record, token = await keys.create("storage tests")
+    task = await _delivered(redis, record)
+    async with serve(stored) as web_client:
+        api = ApiClient(web_client.base, web_client.session, token)
+        s3.stop()
+        resp, body = await api.call("GET", f"/api/v1/videos/{task.id}/file")
+        assert resp.status == 503 and body["error"] == "storage_unavailable", body
+        assert resp.headers["Retry-After"] == "30"
+        assert "the bucket's server (OMA_S3_ENDPOINT) cannot be reached" in body["message"]

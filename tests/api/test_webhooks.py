@@ -6,19 +6,18 @@ from __future__ import annotations
 import itertools
 import json
 import socket
-import time
 from urllib.parse import urlsplit
 
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.api.keys import KeyStore
+from bot.embedded_redis import free_port
 from bot.tasks import Status, Task, TaskStore
 from bot.webhook import UnsafeTarget, WebhookNotifier, guard
 from pipeline import Briefing
 from tests.api.support import BRIEF, ApiClient, receiver, signed
 from tests.bot.support import run_jobs
-from tests.conftest import free_port
 
 
 class Answers(AbstractResolver):
@@ -117,13 +116,14 @@ async def test_a_failing_receiver_gets_the_event_again_with_backoff_each_attempt
     assert len(posts) == 3
     assert all(signed(key.webhook_secret, h, b) for h, b, _ in posts)
     assert len({json.loads(b)["id"] for _, b, _ in posts}) == 1  # one event, so a receiver can dedupe
-    gaps = [b[2] - a[2] for a, b in itertools.pairwise(posts)]
-    assert 0.4 <= gaps[0] < gaps[1], gaps  # backoff: 0.5 s, then 1 s
-
     _, done = await api.call("GET", f"/api/v1/videos/{task['id']}")
     attempts = done["webhook_attempts"]
     assert [(a["status_code"], a["ok"]) for a in attempts] == [(500, False), (502, False), (200, True)]
     assert attempts[0]["error"] == "the receiver answered 500"
+    # Backoff, from the recorded schedule: each wait at least its delay (0.5 s, then 1 s). Only
+    # lower bounds: a loaded machine makes gaps longer, never shorter.
+    gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(attempts)]
+    assert gaps[0] >= 0.5 - 0.05 and gaps[1] >= 1.0 - 0.05, gaps
 
 
 @pytest.mark.slow
@@ -142,4 +142,8 @@ async def test_a_receiver_down_past_the_retry_time_is_recorded_and_the_video_del
     assert len(attempts) >= 2 and not any(a["ok"] for a in attempts)
     assert all(a["status_code"] is None and "Connect" in a["error"] for a in attempts), attempts
     assert attempts[-1]["at"] - attempts[0]["at"] <= 2.0 + 1.0  # given up within the bounded time
-    assert time.time() - attempts[-1]["at"] < 60
+    # Backed off, not hammered: within 2 s the schedule has room for three tries (at 0, 0.5 and
+    # 1.5 s; the next, 2 s later, is past the deadline), and the waits grow.
+    assert len(attempts) <= 3, attempts
+    gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(attempts)]
+    assert all(g >= d - 0.05 for g, d in zip(gaps, (0.5, 1.0), strict=False)), gaps

@@ -11,12 +11,13 @@ from redis.exceptions import ConnectionError as RedisDown
 
 from bot.crons import LOST_AFTER
 from bot.notifiers import Silent
-from bot.queue import Queue
+from bot.queue import Queue, generate
 from bot.ratelimit import RateLimiter
 from bot.service import (
     MOVES,
     LimitReached,
     NotFound,
+    NotRetryable,
     Rules,
     Stale,
     TaskService,
@@ -98,7 +99,7 @@ async def test_cancel_stops_idle_tasks_at_once_and_flags_running_ones(service: T
 async def test_retry_is_once_per_failure_and_an_expired_draft_starts_over(
     service: TaskService, redis
 ) -> None:
-    await put(service, "t1", Status.FAILED, attempts=2, stage="render", root_ts="1.1")
+    await put(service, "t1", Status.FAILED, attempts=2, stage="render", root_ts="1.1", retryable=True)
     await put(service, "t2", Status.EXPIRED, attempts=1, stage="draft", feedback="old", root_ts="2.1")
     results = await asyncio.gather(*(service.retry("t1", "U1") for _ in range(5)), return_exceptions=True)
     assert sum(isinstance(r, Task) for r in results) == 1
@@ -108,6 +109,14 @@ async def test_retry_is_once_per_failure_and_an_expired_draft_starts_over(
     await put(service, "t3", Status.DELIVERED)
     with pytest.raises(Stale):
         await service.retry("t3", "U1")
+
+
+async def test_a_failure_marked_final_is_refused_by_the_service_itself(service: TaskService, redis) -> None:
+    """The rule lives in the service, so every entry point (API, Slack button) gets it."""
+    await put(service, "f1", Status.FAILED, attempts=1, error="The draft these edits change has expired.")
+    with pytest.raises(NotRetryable, match="would fail the same way: The draft these edits change"):
+        await service.retry("f1", "U1")
+    assert (await service.store.get("f1")).status is Status.FAILED and await jobs(redis) == []
 
 
 async def test_only_drafts_idle_past_the_limit_expire(service: TaskService) -> None:
@@ -194,7 +203,7 @@ async def test_a_task_whose_enqueue_was_lost_after_its_move_is_delivered_anyway(
     done = await service.store.get("l1")
     assert done.status is Status.DELIVERED, (done.status, done.error)
     assert (settings.output_dir / "l1.mp4").stat().st_size > 10_000
-    assert await service.requeue_lost(time.time() + 1) == []  # delivered: nothing to send
+    assert await service.requeue_lost(time.time() + 1, time.time() + 1) == []  # delivered: nothing to send
 
 
 async def test_the_lost_job_sweep_leaves_waiting_and_recent_jobs_alone(service: TaskService, redis) -> None:
@@ -205,8 +214,59 @@ async def test_the_lost_job_sweep_leaves_waiting_and_recent_jobs_alone(service: 
     )
     with pytest.raises(RedisDown):
         await lossy.approve("w2", 1, "U1")
-    assert await service.requeue_lost(time.time() - 60) == []  # queued just now: not lost yet
-    resent = await service.requeue_lost(time.time() + 1)
+    now = time.time()
+    assert await service.requeue_lost(now - 60, now - 60) == []  # queued just now: not lost yet
+    resent = await service.requeue_lost(time.time() + 1, time.time() + 1)
     # w1's job is in arq already (the same id is refused); w2's render was lost and is sent.
     assert [t.id for t in resent] == ["w2"]
     assert sorted(await jobs(redis)) == ["w1", "w2-render1"]
+
+
+class SlowThread(Silent):
+    """A Slack thread whose root post takes as long as the test says (slack-sdk waiting out 429s)."""
+
+    def __init__(self) -> None:
+        self.posts, self.posting, self.release = 0, asyncio.Event(), asyncio.Event()
+
+    def opened(self, task: Task) -> bool:
+        return task.root_ts is not None
+
+    async def on_created(self, task: Task) -> dict:
+        self.posts += 1
+        n = self.posts
+        if n == 1:  # the first post is the slow one
+            self.posting.set()
+            await self.release.wait()
+        return {"root_ts": f"{n}.0"}
+
+
+async def test_the_lost_job_cron_never_opens_a_second_thread_while_the_first_is_posting(
+    service: TaskService, redis
+) -> None:
+    from bot import crons
+
+    thread = SlowThread()
+    slow = TaskService(service.store, service.queue, service.limiter, service.rules, lambda _t: thread)
+    creating = asyncio.create_task(slow.create(Task(id="o1", user="U1", briefing=BRIEFING)))
+    await thread.posting.wait()
+    # Past the lost-job bound (the root post is still in slack-sdk's retries), the cron runs.
+    task = await service.store.get("o1")
+    task.updated -= crons.LOST_AFTER + 1
+    await redis.set(service.store.key("o1"), task.model_dump_json())
+    assert await crons.requeue_lost({"service": slow}) == 0
+    thread.release.set()
+    made = await creating
+    assert thread.posts == 1 and made.root_ts == "1.0" and await jobs(redis) == ["o1"]
+
+    # A task that truly stopped before its thread opened is opened once past the longer bound.
+    stopped = Task(id="o2", user="U1", briefing=BRIEFING, job=generate("o2"))
+    assert await service.store.create(stopped)
+    stopped = await service.store.get("o2")
+    stopped.updated -= crons.LOST_AFTER + 1
+    await redis.set(service.store.key("o2"), stopped.model_dump_json())
+    assert await crons.requeue_lost({"service": slow}) == 0  # may still be opening
+    stopped.updated -= crons.UNOPENED_AFTER
+    await redis.set(service.store.key("o2"), stopped.model_dump_json())
+    assert await crons.requeue_lost({"service": slow}) == 1
+    assert thread.posts == 2 and (await service.store.get("o2")).root_ts == "2.0"
+    assert sorted(await jobs(redis)) == ["o1", "o2"]
