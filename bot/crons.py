@@ -9,7 +9,7 @@ from typing import Any
 
 from loguru import logger
 
-from bot.housekeeping import remove, sweep
+from bot.housekeeping import remove, sweep, sweep_stock
 from bot.service import TaskService
 from bot.settings import Settings
 from bot.storage import Bucket, StorageError
@@ -74,4 +74,6 @@ async def housekeep(ctx: dict[str, Any]) -> int:
         settings.disk_limit_mb << 20,
         settings.result_ttl_days * 86400,
     )
-    return len(swept.removed) + expired
+    # The stock footage cache every task shares: files no video used for a month.
+    stale = await asyncio.to_thread(sweep_stock, settings.stock_dir)
+    return len(swept.removed) + expired + len(stale)

@@ -16,6 +16,7 @@ from bot.jobs import generate, render_approved, revise
 from bot.redis_conn import worker_connection
 from bot.settings import Settings, load_settings
 from bot.slack.calls import make_client
+from bot.storage import StorageError
 from bot.wiring import build_core
 from pipeline import PipelineError, warm_up
 
@@ -27,6 +28,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["slack"].session = aiohttp.ClientSession()  # reuse connections across a job's many calls
     core = build_core(settings, ctx["redis"], ctx["slack"])
     ctx.update(store=core.store, service=core.service, notifier=core.notifier, storage=core.storage)
+    try:
+        await core.storage.open()  # the bucket's clients and credentials, before the first upload
+    except StorageError as exc:  # each upload tries again, and fails its task with the reason
+        logger.warning("storage: {}", exc)
     try:
         await asyncio.to_thread(warm_up, settings.pipeline_config())
     except PipelineError as exc:  # e.g. a missing OMA_PIPER_MODEL: each job will say so in its thread

@@ -298,3 +298,38 @@ async def listeners_settled(within: float = 10.0) -> None:
         )
 
     await eventually(settled, within)
+
+
+def edit_submission(
+    view: dict,
+    text: dict[str, str] | None = None,
+    picks: dict[str, str] | None = None,
+    phrases: dict[str, str] | None = None,
+    ticks: dict[str, list[str]] | None = None,
+) -> dict:
+    """The Edit scenes modal submitted as opened, but for `text` (block id -> words), picture
+    `picks` (block id -> option value), stock `phrases` (block id -> text) and `ticks` (block id
+    -> ticked values)."""
+    text, picks, phrases, ticks = text or {}, picks or {}, phrases or {}, ticks or {}
+    values: dict = {}
+    for block in view["blocks"]:
+        bid, element = block.get("block_id", ""), block.get("element", {})
+        if bid[:1] in ("h", "n"):
+            words = text.get(bid, element["initial_value"])
+            values[bid] = {"value": {"type": "plain_text_input", "value": words}}
+        elif bid[:1] == "s":
+            values[bid] = {"value": {"type": "plain_text_input", "value": phrases.get(bid)}}
+        elif bid[:1] == "m":
+            chosen = picks.get(bid, element["initial_option"]["value"])
+            values[bid] = {"value": {"type": "static_select", "selected_option": {"value": chosen}}}
+        elif bid[:1] == "r":
+            ticked = [{"value": v} for v in ticks.get(bid, [])]
+            values[bid] = {"value": {"type": "checkboxes", "selected_options": ticked}}
+    return {
+        "type": "view_submission",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "api_app_id": "A1",
+        "trigger_id": "trig-edit",
+        "view": {**view, "id": "VEDIT", "state": {"values": values}},
+    }

@@ -5,28 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.tasks import Status, TaskStore
-from tests.bot.support import SignedClient, click, drafted, eventually, jobs, run_jobs
-
-
-def edit_submission(view: dict, changes: dict[str, str], remove: tuple[int, ...] = ()) -> dict:
-    """The Edit scenes modal submitted with its initial words, `changes` (block id -> text) applied."""
-    values: dict = {}
-    for block in view["blocks"]:
-        block_id = block.get("block_id", "")
-        if block_id[:1] in ("h", "n"):
-            text = changes.get(block_id, block["element"]["initial_value"])
-            values[block_id] = {"value": {"type": "plain_text_input", "value": text}}
-        elif block_id[:1] == "r":
-            chosen = [{"value": "remove"}] if int(block_id[1:]) in remove else []
-            values[block_id] = {"value": {"type": "checkboxes", "selected_options": chosen}}
-    return {
-        "type": "view_submission",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "trig-edit",
-        "view": {**view, "id": "VEDIT", "state": {"values": values}},
-    }
+from tests.bot.support import SignedClient, click, drafted, edit_submission, eventually, jobs, run_jobs
 
 
 async def open_editor(web_client: SignedClient, slack, task) -> dict:

@@ -89,14 +89,20 @@ async def test_over_the_limit_oldest_results_go_first_then_idle_caches_never_run
     assert (out / "busy.mp4").exists() and (work / "busy" / "pieces" / "a.mp4").exists()
 
 
-async def test_the_worker_cron_sweeps_the_configured_folders(redis, settings) -> None:
+async def test_the_worker_cron_sweeps_the_configured_folders(redis, settings, tmp_path: Path) -> None:
+    settings = settings.model_copy(update={"stock_dir": tmp_path / "stock"})
     store = TaskStore(redis)
     await _record(store, "done", Status.DELIVERED, age=SETTLE_SECONDS + 60)
     _folder(settings.work_dir, "done", 10)
     await _record(store, "kept", Status.DELIVERED, age=SETTLE_SECONDS + 60)
     _output(settings.output_dir, "kept", 10)
-    assert await housekeep({"settings": settings, "store": store}) == 1
+    unused = settings.stock_dir / "files" / "7-426.mp4"
+    unused.parent.mkdir(parents=True)
+    unused.write_bytes(b"x")
+    os.utime(unused, (time.time() - 60 * DAY, time.time() - 60 * DAY))
+    assert await housekeep({"settings": settings, "store": store}) == 2
     assert not (settings.work_dir / "done").exists() and (settings.output_dir / "kept.mp4").exists()
+    assert not unused.exists()  # the shared stock cache is swept by the same cron
 
 
 async def test_task_indexes_drop_entries_long_past_the_record_ttl(redis) -> None:

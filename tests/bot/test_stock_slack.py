@@ -11,7 +11,7 @@ from PIL import Image
 from pydantic import SecretStr
 
 from bot.tasks import Status, TaskStore
-from tests.bot.support import click, eventually, jobs, run_jobs, submission
+from tests.bot.support import click, edit_submission, eventually, jobs, run_jobs, submission
 from tests.fakes.pexels import KEY
 
 pytestmark = pytest.mark.slow
@@ -29,32 +29,6 @@ def settings(settings, pexels, tmp_path: Path):
             "stock_dir": tmp_path / "stock",
         }
     )
-
-
-def _edited(view: dict, picks: dict[str, str], phrases: dict[str, str], checks: dict[str, list[str]]) -> dict:
-    """The Edit scenes modal submitted as opened, but for the given picture choices (block id ->
-    option value), stock phrases (block id -> text) and ticked boxes (block id -> values)."""
-    values: dict = {}
-    for block in view["blocks"]:
-        bid, element = block.get("block_id", ""), block.get("element", {})
-        if bid[:1] in ("h", "n"):
-            values[bid] = {"value": {"type": "plain_text_input", "value": element["initial_value"]}}
-        elif bid[:1] == "s":
-            values[bid] = {"value": {"type": "plain_text_input", "value": phrases.get(bid)}}
-        elif bid[:1] == "m":
-            chosen = picks.get(bid, element["initial_option"]["value"])
-            values[bid] = {"value": {"type": "static_select", "selected_option": {"value": chosen}}}
-        elif bid[:1] == "r":
-            ticked = [{"value": v} for v in checks.get(bid, [])]
-            values[bid] = {"value": {"type": "checkboxes", "selected_options": ticked}}
-    return {
-        "type": "view_submission",
-        "user": {"id": "U1"},
-        "team": {"id": "T1"},
-        "api_app_id": "A1",
-        "trigger_id": "trig-edit",
-        "view": {**view, "id": "VEDITSTOCK", "state": {"values": values}},
-    }
 
 
 def _picks(draft) -> list[int | str | None]:
@@ -110,7 +84,9 @@ async def test_stock_picks_in_the_draft_edit_scenes_and_the_credit_on_delivery(
     assert ids[:8] == ["h1", "n1", "s1", "r1", "h2", "n2", "m2", "s2"] and "m4" not in ids
     phrase = next(b for b in view["blocks"] if b.get("block_id") == "s3")
     assert phrase["element"]["placeholder"]["text"] == "Now: phone update"
-    edit = _edited(view, {"m3": f"file:{first.media[0].key}"}, {"s4": "coffee cup"}, {"r1": ["next"]})
+    edit = edit_submission(
+        view, picks={"m3": f"file:{first.media[0].key}"}, phrases={"s4": "coffee cup"}, ticks={"r1": ["next"]}
+    )
     resp = await web_client.interactive(edit)
     assert resp.status == 200 and await resp.text() == ""
     await eventually(lambda: jobs(redis))
