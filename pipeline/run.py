@@ -36,6 +36,7 @@ from pipeline.agents.narrator import (
     voice_in_order,
 )
 from pipeline.agents.pronouncer import pronounced
+from pipeline.agents.scriptwriter import reads_english
 from pipeline.briefing import Briefing
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig, backend_problems
@@ -44,7 +45,7 @@ from pipeline.edits import SceneEdit, dropped_files
 from pipeline.errors import AgentError, Cancelled
 from pipeline.llm import ChatModel, make_client
 from pipeline.media import MediaItem
-from pipeline.models import Draft, RenderResult, ScenePlan, SceneVoice, Storyboard, Usage, WordTiming
+from pipeline.models import Draft, RenderResult, ScenePlan, SceneVoice, Script, Storyboard, Usage, WordTiming
 from pipeline.progress import CancelToken, ProgressCallback, Reporter, no_progress
 from pipeline.render import captions as cap
 from pipeline.render.branding import Branding, resolve, watermark
@@ -93,6 +94,18 @@ def stock_library(config: PipelineConfig) -> Pexels:
     """Pexels with the config's key, API and shared cache folder (art backend "stock")."""
     key = config.pexels_api_key.get_secret_value() if config.pexels_api_key else ""
     return Pexels(key, config.stock_dir, config.pexels_base_url)
+
+
+def voice_notes(briefing: Briefing, script: Script, config: PipelineConfig) -> list[str]:
+    """A script not in English read by the bundled English voice: say so, and how to change it."""
+    if config.choice("voice").backend != "piper" or config.piper_model is not None:
+        return []
+    if reads_english(" ".join(s.narration for s in script.scenes) or briefing.description):
+        return []
+    return [
+        "The narration is not in English but the voice is the bundled English one (en_US-joe): "
+        "set OMA_PIPER_MODEL to a Piper voice for its language (README: A voice for another language)."
+    ]
 
 
 def warm_up(config: PipelineConfig) -> None:
@@ -390,7 +403,7 @@ def make_draft(
             revision=previous.revision + 1 if previous else 1,
             feedback=feedback,
             usage=planned.usage,
-            notes=[*planned.notes, *brand.notes, *cast_notes],
+            notes=[*planned.notes, *brand.notes, *cast_notes, *voice_notes(briefing, script, config)],
             omitted=planned.omitted,
             estimated_render_seconds=seconds,
             estimated_cost_usd=cost,

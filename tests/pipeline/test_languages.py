@@ -234,3 +234,19 @@ def test_the_word_by_word_reveal_of_a_hebrew_headline_starts_at_the_right(tmp_pa
     # the left end, where the last words go, has only its scrim.
     assert at_right[0] < 0.3 * at_right[1], (at_right, at_left)
     assert at_left[0] > 3 * at_right[0], (at_right, at_left)
+
+
+def test_a_script_not_in_english_says_the_bundled_voice_is_english(tmp_path: Path) -> None:
+    spanish = Briefing(
+        title="Atlas 2.0", description="Atlas 2.0 ya está aquí. Pruébalo gratis hoy.", duration=15
+    )
+    english = Briefing(title="Atlas 2.0", description="Atlas 2.0 is here. Try it free today.", duration=15)
+    config = PipelineConfig(work_dir=tmp_path / "work", height=240)
+
+    def voice_lines(briefing: Briefing, cfg: PipelineConfig = config) -> list[str]:
+        return [n for n in make_draft(briefing, cfg).notes if "OMA_PIPER_MODEL" in n]
+
+    assert voice_lines(spanish) and "en_US-joe" in voice_lines(spanish)[0]
+    assert voice_lines(english) == []
+    chosen = config.model_copy(update={"piper_model": tmp_path / "es_ES-voice.onnx"})  # the team chose one
+    assert voice_lines(spanish, chosen) == []
