@@ -84,7 +84,11 @@ class TreeRSS:
     @staticmethod
     def _children(pid: int) -> list[int]:
         out: list[int] = []
-        for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:  # the process ended between two samples
+            return out
+        for task in tasks:
             try:
                 out += [int(c) for c in (task / "children").read_text().split()]
             except OSError:
