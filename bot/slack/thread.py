@@ -68,7 +68,15 @@ class SlackThread:
                 f"Storyboard, revision {draft.revision}",
             )
             text, blocks = ui.draft_blocks(task, draft, previous)
-            review_ts = await post(self.client, task.channel, text, blocks, thread_ts=task.root_ts)
+            try:
+                review_ts = await post(self.client, task.channel, text, blocks, thread_ts=task.root_ts)
+            except SlackApiError as exc:
+                pictureless = ui.without_images(blocks)
+                if error_code(exc) != "invalid_blocks" or pictureless == blocks:
+                    raise
+                # Slack fetches every thumbnail and refuses the whole message if one fails.
+                logger.warning("draft refused with its thumbnails ({}); posting it without", describe(exc))
+                review_ts = await post(self.client, task.channel, text, pictureless, thread_ts=task.root_ts)
         except SLACK_FAILURES as exc:
             raise DeliveryError(f"Slack did not take the draft ({describe(exc)})") from exc
         await self._show(task, ":eyes: Draft ready: review it below.")

@@ -451,6 +451,18 @@ def draft_blocks(task: Task, draft: Draft, previous: Draft | None = None) -> tup
     return f"Draft revision {rev} for {title}: review it in the thread", blocks
 
 
+def without_images(blocks: Blocks) -> Blocks:
+    """The same blocks with no image blocks and no image accessories."""
+    out = []
+    for block in blocks:
+        if block.get("type") == "image":
+            continue
+        if (block.get("accessory") or {}).get("type") == "image":
+            block = {k: v for k, v in block.items() if k != "accessory"}
+        out.append(block)
+    return out
+
+
 def decided_blocks(blocks: Blocks, note: str) -> Blocks:
     """The same draft with its buttons replaced by who decided what."""
     kept = [b for b in blocks if b.get("type") != "actions"]

@@ -4,6 +4,7 @@ credits the footage as Pexels asks. Every message and view passes Block Kit vali
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,22 @@ async def test_stock_picks_in_the_draft_edit_scenes_and_the_credit_on_delivery(
         in delivered
     )
     assert slack.refused == []  # every message and view passed Block Kit validation
+
+
+async def test_a_draft_whose_thumbnails_slack_cannot_fetch_is_posted_without_them(
+    web_client, slack, redis, settings, pexels
+) -> None:
+    _fake, url = pexels
+    slack.unfetchable = {url}  # Slack refuses a whole message when one image will not download
+    payload = submission(
+        view_id="VTHUMB", skip=False, description="Every laptop in the office stays in sync."
+    )
+    await web_client.interactive(payload)
+    await eventually(lambda: jobs(redis))
+    await run_jobs(settings)
+    task = await TaskStore(redis).get("vthumb")
+    assert task is not None and task.status is Status.AWAITING_REVIEW, task
+    drafts = [p for p in slack.called("chat.postMessage") if "Draft" in p["text"]]
+    assert len(drafts) == 2 and [m for m, _ in slack.refused] == ["chat.postMessage"]
+    assert "accessory" in json.dumps(drafts[0]["blocks"]) and "image" not in json.dumps(drafts[1]["blocks"])
+    assert task.review_ts  # the review message exists: its buttons are there to click

@@ -42,6 +42,16 @@ def block_problem(method: str, params: dict[str, Any]) -> str | None:
     return None
 
 
+def image_urls(blocks: list[Any]) -> list[str]:
+    """Every image URL in a message's blocks (image blocks and image accessories)."""
+    found = []
+    for block in blocks:
+        for part in (block, block.get("accessory") or {}) if isinstance(block, dict) else ():
+            if isinstance(part, dict) and part.get("type") == "image" and part.get("image_url"):
+                found.append(part["image_url"])
+    return found
+
+
 @dataclass
 class SlackEmulator:
     """Point slack-sdk's base_url at `url + '/api/'`; inspect `calls`, queue faults with `fail`."""
@@ -55,6 +65,8 @@ class SlackEmulator:
     downloads: list[tuple[str, str]] = field(default_factory=list)
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     refused: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Image URLs starting with one of these cannot be fetched: Slack refuses the whole message.
+    unfetchable: set[str] = field(default_factory=set)
     url: str = ""
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
@@ -108,6 +120,12 @@ class SlackEmulator:
         if (problem := block_problem(method, params)) is not None:
             self.refused.append((method, params))
             return web.json_response({"ok": False, "error": problem})
+        if method in BLOCK_METHODS and any(
+            u.startswith(tuple(self.unfetchable)) for u in image_urls(params.get("blocks") or [])
+        ):
+            self.refused.append((method, params))
+            meta = {"messages": ["[ERROR] downloading image failed [json-pointer:/blocks/1/accessory]"]}
+            return web.json_response({"ok": False, "error": "invalid_blocks", "response_metadata": meta})
         if self.faults[method]:
             fault = self.faults[method].pop(0)
             if fault["drop"]:
