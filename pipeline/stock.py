@@ -71,7 +71,9 @@ FILLER = (
     help helps start starts run runs ready quick quickly new free best better good great easy
     simple fast faster today now here there thanks watching thank you yours ours what's how why
     everything everyone something anything nothing every all one two three first last next more
-    it's don't can't won't isn't once twice always never often ever wherever whenever"""
+    it's don't can't won't isn't once twice always never often ever wherever whenever
+    second seconds minute minutes hour hours day days week weeks month months year years
+    percent times trial"""
     )
 )
 
