@@ -36,7 +36,6 @@ from pipeline.agents.narrator import (
     voice_in_order,
 )
 from pipeline.agents.pronouncer import pronounced
-from pipeline.agents.scriptwriter import reads_english
 from pipeline.briefing import Briefing
 from pipeline.cache import WorkDir, content_key
 from pipeline.config import PipelineConfig, backend_problems
@@ -56,6 +55,7 @@ from pipeline.render.media import ClipSource, clip_source, dimmed, fills, pictur
 from pipeline.render.motion import Placed
 from pipeline.render.stills import Geometry, contact_sheet
 from pipeline.stock import Pexels, pick_stock
+from pipeline.text import reads_english
 
 # Measured by bench/render.py on a 2-core machine (seconds of work per second of video
 # at 720p); scaled by pixel count for larger outputs.

@@ -276,3 +276,23 @@ def reads_right_to_left(text: str) -> bool:
         if kind == "L":
             return False
     return False
+
+
+# Small words of the other languages teams write in with Latin letters (none that English shares).
+OTHER_SMALL_WORDS = wordset(
+    """der die das und ist sind nicht mit für auf auch ein eine einen dem den des von zu im wir ihr
+    sie es bei nach über unser unsere euch la el los las del y en que es un una por para con su sus
+    está están ya cada todos nuestro nuestra le les des du et est une pour avec dans sur nous vous
+    pas ce cette sont het een van ook zijn niet wij o os da do dos não em com uma il lo gli della
+    di che è sono per"""
+)
+
+
+def reads_english(text: str) -> bool:
+    """Latin letters, and at least as many of English's small words as of German's, Spanish's,
+    French's, Dutch's, Portuguese's or Italian's: the fixed lines are English."""
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum(ch.isascii() or "LATIN" in unicodedata.name(ch, "") for ch in letters) >= 0.8 * len(letters)
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    english = sum(w in FUNCTION_WORDS for w in words)
+    return latin and english >= sum(w in OTHER_SMALL_WORDS for w in words)

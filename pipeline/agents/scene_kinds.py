@@ -13,7 +13,7 @@ import re
 from pipeline.agents.fixed_lines import FIXED_LINES
 from pipeline.briefing import Briefing
 from pipeline.models import ScenePlan, Script, ScriptScene, Storyboard
-from pipeline.text import headline_from, sentences, speakable
+from pipeline.text import OTHER_SMALL_WORDS, headline_from, sentences, speakable
 
 
 def _wordlist(text: str) -> list[str]:
@@ -170,8 +170,8 @@ def _label(sentence: str, start: int, end: int) -> str:
         words = [*before, *after]
     else:  # one side: the words before, unless they are a lone article ("El 92% de los equipos")
         words = before if len(before) > 1 or not after else after[:LABEL_WORDS]
-        while len(words) > 1 and words[-1].lower() in _DANGLING:
-            words = words[:-1]
+        while len(words) > 1 and words[-1].lower() in _DANGLING | OTHER_SMALL_WORDS:
+            words = words[:-1]  # "de los equipos beta dijo que": no label ends on "que"
     return _cap(_words(" ".join(words).strip(" ,.;:"), LABEL_WORDS))
 
 

@@ -9,7 +9,6 @@ description is too long, its least important sentences are left out and listed.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
@@ -20,12 +19,12 @@ from pipeline.briefing import Briefing
 from pipeline.llm import ChatModel, UnusableAnswer, as_prompt_json
 from pipeline.models import Script, ScriptScene, Usage
 from pipeline.text import (
-    FUNCTION_WORDS,
     HEADLINE_MAX_WORDS,
     ends_sentence,
     for_speech,
     headline_from,
     paragraphs,
+    reads_english,
     speakable,
     spoken_seconds,
     wordset,
@@ -209,26 +208,6 @@ def offline_script(briefing: Briefing, *, budget: float | None = None) -> Writte
     pace = min(1.0, max(MIN_PACE, voiced / (FILL * available))) if available > 0 else 1.0
     notes = _notes(briefing, omitted, repeats, voiced / pace, duration)
     return Written(Script(scenes=scenes, pace=round(pace, 2)), Usage(agent=AGENT), omitted, notes)
-
-
-# Small words of the other languages teams write in with Latin letters (none that English shares).
-_OTHER_SMALL_WORDS = wordset(
-    """der die das und ist sind nicht mit für auf auch ein eine einen dem den des von zu im wir ihr
-    sie es bei nach über unser unsere euch la el los las del y en que es un una por para con su sus
-    está están ya cada todos nuestro nuestra le les des du et est une pour avec dans sur nous vous
-    pas ce cette sont het een van ook zijn niet wij o os da do dos não em com uma il lo gli della
-    di che è sono per"""
-)
-
-
-def reads_english(text: str) -> bool:
-    """Latin letters, and at least as many of English's small words as of German's, Spanish's,
-    French's, Dutch's, Portuguese's or Italian's: the fixed lines are English."""
-    letters = [ch for ch in text if ch.isalpha()]
-    latin = sum(ch.isascii() or "LATIN" in unicodedata.name(ch, "") for ch in letters) >= 0.8 * len(letters)
-    words = re.findall(r"[^\W\d_]+", text.lower())
-    english = sum(w in FUNCTION_WORDS for w in words)
-    return latin and english >= sum(w in _OTHER_SMALL_WORDS for w in words)
 
 
 def _sentence_count(scenes: list[ScriptScene]) -> int:

@@ -166,7 +166,7 @@ def test_the_title_card_does_not_show_words_the_next_scenes_say() -> None:
         # The full stop inside "$4.2M" ended the clause: "Revenue quarter over quarter to $4".
         ("Revenue grew 18% quarter over quarter to $4.2M.", "18%", "Revenue quarter over quarter"),
         # A lone article is no label: the words after the figure say what it counts.
-        ("El 92% de los equipos beta dijo que trabaja más rápido.", "92%", "De los equipos beta dijo que"),
+        ("El 92% de los equipos beta dijo que trabaja más rápido.", "92%", "De los equipos beta dijo"),
     ],
 )
 def test_a_label_is_its_figures_own_words(text: str, figure: str, label: str) -> None:
