@@ -66,3 +66,17 @@ def test_a_json_batch_is_read_by_the_api_s_rules_and_a_broken_file_exits_2(tmp_p
     assert "must be a non-empty list of briefings" in capsys.readouterr().err
     assert main(["render", "--batch", str(listed), "-o", "video.mp4"]) == 2
     assert "-o names a folder" in capsys.readouterr().err
+
+
+def test_a_csv_row_with_more_cells_than_columns_is_refused_not_guessed() -> None:
+    from pipeline import Briefing
+    from pipeline.batch import check_item, read_items
+
+    raw = (
+        b"title,description\n"
+        b"Release 1.4,Sync is faster and folders open offline.\n"
+        b"Release 1.5,Sync is faster, and folders open offline.\n"  # the comma needed quotes
+    )
+    good, bad = (check_item(item, Briefing) for item in read_items(raw, csv_format=True))
+    assert isinstance(good, Briefing)
+    assert bad == {"row 3.body": "has 3 cells for 2 columns: put a cell with a comma in double quotes"}
