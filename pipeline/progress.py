@@ -67,7 +67,7 @@ class CancelToken:
 
     def check(self) -> None:
         """Raise Cancelled if cancellation was requested."""
-        if self._event.is_set():
+        if self.cancelled:
             raise Cancelled()
 
     def wait(self, seconds: float) -> bool:

@@ -446,10 +446,6 @@ class _Linked(CancelToken):
     def cancelled(self) -> bool:
         return self._event.is_set() or self.parent.cancelled
 
-    def check(self) -> None:
-        if self.cancelled:
-            raise Cancelled()
-
 
 class _InOrder:
     """Progress of phases that run at once (voice, visuals, editor), passed on in phase order so
@@ -486,6 +482,19 @@ class _InOrder:
                 for fraction, message in self._held[nxt]:
                     self._report(nxt, fraction, message)
                 self._held[nxt].clear()
+
+
+@dataclass
+class _Job:
+    """What one render's phases share: made once (the brand kit's files are read here)."""
+
+    draft: Draft
+    config: PipelineConfig
+    geo: Geometry
+    brand: Branding
+    work: WorkDir
+    report: _InOrder
+    timings: dict[str, float]
 
 
 def _encoding_progress(report: Callable[[str, float, str], None]) -> Callable[[float], None]:
@@ -530,6 +539,7 @@ def render(
     brand = branding(config)
     voice = pronounced(be.voice, config.brand.pronounce if config.brand else None)
     timings: dict[str, float] = {}
+    job = _Job(draft, config, geo, brand, work, report, timings)
     n = len(draft.script.scenes)
     began = time.monotonic()
     pending = work.path("final", f"render-{uuid.uuid4().hex[:12]}", ".mp4")
@@ -550,10 +560,10 @@ def render(
             given = given_timing(work, draft.script, draft.storyboard)
             made = None
             if given is not None:
-                made = _render_voicing(draft, config, voice, arts, given, target, report, cancel, timings)
+                made = _render_voicing(job, voice, arts, given, target, cancel)
             if made is None:
                 report.drop("editor")  # what the scenes encoded with their given durations reported
-                made = _render_timed(draft, config, voice, arts, target, report, cancel, timings)
+                made = _render_timed(job, voice, arts, target, cancel)
         editor, board, voices, visuals = made
         if out is None:
             shown = [
@@ -603,54 +613,39 @@ def _scene_arts(
     return stage_media(board, arts, draft.shown, geo, work, brand)
 
 
-def _edit(
-    draft: Draft,
-    config: PipelineConfig,
-    board: Storyboard,
-    scenes: Scenes,
-    target: Path,
-    report: _InOrder,
-    cancel: CancelToken,
-    timings: dict[str, float],
-) -> Editor:
+def _edit(job: _Job, board: Storyboard, scenes: Scenes, target: Path, cancel: CancelToken) -> Editor:
     """Encode the scenes (as they become ready) into `target`; its time is timings["editor"]."""
     began = time.monotonic()
-    geo = geometry(draft.briefing, config)
-    brand = branding(config)
-    work = WorkDir(draft.work_dir)
-    editor = Editor(work, geo, config.fps, config.render_workers, cancel)
-    report("editor", 0, "Encoding the video")
+    config, brand = job.config, job.brand
+    editor = Editor(job.work, job.geo, config.fps, config.render_workers, cancel)
+    job.report("editor", 0, "Encoding the video")
     editor.render(
-        draft.briefing,
+        job.draft.briefing,
         board,
         scenes,
         config.music,
         brand.show_captions,
         target,
-        _encoding_progress(report),
+        _encoding_progress(job.report),
         look=brand.captions,
         face=brand.face,
-        watermark=_watermark(brand, board, geo, work),
+        watermark=_watermark(brand, board, job.geo, job.work),
     )
-    timings["editor"] = time.monotonic() - began
+    job.timings["editor"] = time.monotonic() - began
     return editor
 
 
 def _render_voicing(
-    draft: Draft,
-    config: PipelineConfig,
+    job: _Job,
     voice: VoiceEngine,
     arts: Future[Staged],
     durations: list[float],
     target: Path,
-    report: _InOrder,
     cancel: CancelToken,
-    timings: dict[str, float],
 ):
     """Encode each scene while the later ones are voiced, with the scenes' given durations;
     None when a narration does not fit them (or the voice fell back mid-way)."""
-    briefing, work = draft.briefing, WorkDir(draft.work_dir)
-    geo, brand = geometry(briefing, config), branding(config)
+    draft, report, work = job.draft, job.report, job.work
     given = zip(draft.storyboard.scenes, durations, strict=True)
     board = Storyboard(scenes=[p.model_copy(update={"duration": d}) for p, d in given])
     n = len(board.scenes)
@@ -672,16 +667,16 @@ def _render_voicing(
                     Storyboard(scenes=[board.scenes[i]]),
                     [staged.arts[i]],
                     [spoken],
-                    briefing,
-                    geo,
+                    draft.briefing,
+                    job.geo,
                     work,
-                    brand,
+                    job.brand,
                     [staged.media[i]],
                 )[0]
                 voices.append(spoken)
                 visuals.append(visual)
                 scenes.put(i, visual, spoken)
-            timings["voice"] = time.monotonic() - began
+            job.timings["voice"] = time.monotonic() - began
             report.done("voice")
             report.done("visuals")
         except BaseException as exc:
@@ -692,7 +687,7 @@ def _render_voicing(
     narrator = threading.Thread(target=voicing, name="narrator", daemon=True)
     narrator.start()
     try:
-        editor = _edit(draft, config, board, scenes, target, report, stop, timings)
+        editor = _edit(job, board, scenes, target, stop)
     except BaseException:
         stop.cancel()
         narrator.join()
@@ -707,28 +702,17 @@ def _render_voicing(
     return editor, board, voices, visuals
 
 
-def _render_timed(
-    draft: Draft,
-    config: PipelineConfig,
-    voice: VoiceEngine,
-    arts: Future[Staged],
-    target: Path,
-    report: _InOrder,
-    cancel: CancelToken,
-    timings: dict[str, float],
-):
+def _render_timed(job: _Job, voice: VoiceEngine, arts: Future[Staged], target: Path, cancel: CancelToken):
     """Voice every scene, re-time the scenes to their narration, then encode."""
-    briefing, work = draft.briefing, WorkDir(draft.work_dir)
-    geo, brand = geometry(briefing, config), branding(config)
+    draft, report, briefing = job.draft, job.report, job.draft.briefing
     t = time.monotonic()
-    n = len(draft.script.scenes)
-    steps = report.steps("voice", n)
+    steps = report.steps("voice", len(draft.script.scenes))
     script, plan = draft.script, draft.storyboard
-    voices, board = narrate(script, plan, voice, work, briefing.duration, config.fps, cancel, steps)
-    timings["voice"] = timings.get("voice", 0.0) + time.monotonic() - t
+    voices, board = narrate(script, plan, voice, job.work, briefing.duration, job.config.fps, cancel, steps)
+    job.timings["voice"] = job.timings.get("voice", 0.0) + time.monotonic() - t
     staged = arts.result()
-    visuals = scene_visuals(board, staged.arts, voices, briefing, geo, work, brand, staged.media)
+    visuals = scene_visuals(board, staged.arts, voices, briefing, job.geo, job.work, job.brand, staged.media)
     report.done("voice")
     report.done("visuals")
-    editor = _edit(draft, config, board, Scenes.of(visuals, voices), target, report, cancel, timings)
+    editor = _edit(job, board, Scenes.of(visuals, voices), target, cancel)
     return editor, board, voices, visuals

@@ -241,14 +241,23 @@ def _save_timing(work: WorkDir, texts: list[str], durations: list[float]) -> Non
     (work.root / TIMING_FILE).write_text(json.dumps({"texts": texts, "durations": durations}))
 
 
+def _last_timing(work: WorkDir) -> dict | None:
+    """The last render's {"texts", "durations"}, or None before the first."""
+    path = work.root / TIMING_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _pace(script: Script) -> float:
+    """The writer's pace as the voice's speed; faster only to fit (narrate)."""
+    return min(MAX_SPEED, max(0.5, script.pace))
+
+
 def given_timing(work: WorkDir, script: Script, board: Storyboard) -> list[float] | None:
     """Durations the scenes can keep while they are voiced one by one: the last render's for
     the same script, else the storyboard's (the draft's); None for a revision that changed
     some narration (`narrate` then keeps the unchanged scenes' durations)."""
     texts = [scene.narration for scene in script.scenes]
-    path = work.root / TIMING_FILE
-    if path.exists():
-        last = json.loads(path.read_text())
+    if (last := _last_timing(work)) is not None:
         return last["durations"] if last["texts"] == texts else None
     return [p.duration for p in board.scenes]
 
@@ -265,7 +274,7 @@ def voice_in_order(
     its scene can be encoded while the next ones are voiced. Raises Refit when one does not
     fit its duration, or the engine fell back mid-way (one voice for the whole video), so that
     `narrate` re-times the scenes."""
-    speed = min(MAX_SPEED, max(0.5, script.pace))
+    speed = _pace(script)
     used = engine.id
     texts = [scene.narration for scene in script.scenes]
     for i, (text, duration) in enumerate(zip(texts, durations, strict=True)):
@@ -284,10 +293,9 @@ def _keep_timing(
     """The last render's durations for the same texts; on a revision, unchanged scenes keep
     their durations (so their rendered pieces are reused) and changed scenes share the rest;
     None when that does not fit."""
-    path = work.root / TIMING_FILE
-    if not path.exists():
+    last = _last_timing(work)
+    if last is None:
         return None
-    last = json.loads(path.read_text())
     if last["texts"] == texts:
         fits = all(d >= n for d, n in zip(last["durations"], needs, strict=True))
         return last["durations"] if fits else None
@@ -331,7 +339,7 @@ def narrate(
     step=lambda i, msg: None,
 ) -> tuple[list[SceneVoice], Storyboard]:
     """Voice every scene; speed up if needed, then re-time scenes so each narration fits whole."""
-    speed = min(MAX_SPEED, max(0.5, script.pace))  # the writer's pace; faster only to fit
+    speed = _pace(script)
     texts = [scene.narration for scene in script.scenes]
     pad = len(texts) * (LEAD_IN + TAIL)
     for _attempt in range(8):
@@ -358,7 +366,7 @@ def narrate(
             retryable=False,
         )
     durations = _keep_timing(work, texts, needs, total, fps) or allocate(total, needs, needs, fps)
-    (work.root / TIMING_FILE).write_text(json.dumps({"texts": texts, "durations": durations}))
+    _save_timing(work, texts, durations)
     timed = Storyboard(
         scenes=[p.model_copy(update={"duration": d}) for p, d in zip(board.scenes, durations, strict=True)]
     )
