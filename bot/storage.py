@@ -14,6 +14,7 @@ local computation and runs inline.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +22,7 @@ from loguru import logger
 
 from bot.housekeeping import CAPTION_SUFFIXES, remove
 from bot.notifiers import DeliveryError
+from bot.tasks import Status, Task
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -272,3 +274,16 @@ def _reason(exc: BaseException, bucket: str) -> str:
 def open_storage(settings: Settings) -> Storage:
     """The bucket when OMA_S3_BUCKET is set, else the output folder."""
     return Bucket(settings) if settings.s3_bucket else OutputFolder(settings.output_dir)
+
+
+async def download_link(link: Callable[[str], Awaitable[str | None]] | None, task: Task) -> str | None:
+    """A delivered video's presigned link (`link` is Storage.link); None with no bucket, before
+    delivery, or while the bucket cannot sign one (no keys): the video's record and its webhook
+    event go without it, and GET /file says why."""
+    if link is None or task.status is not Status.DELIVERED:
+        return None
+    try:
+        return await link(task.id)
+    except StorageError as exc:
+        logger.warning("no download link for {}: {}", task.id, exc)
+        return None

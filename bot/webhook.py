@@ -25,7 +25,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from loguru import logger
 
 from bot.notifiers import Silent
-from bot.storage import StorageError
+from bot.storage import download_link
 from bot.tasks import Status, Task, TaskStore, WebhookAttempt
 
 MAX_ATTEMPTS_KEPT = 50
@@ -163,7 +163,7 @@ class WebhookNotifier(Silent):
         if secret is None:
             logger.warning("webhook skipped: key {} is gone", task.key_id)
             return False
-        link = await self._download(task)
+        link = await download_link(self.link, task)
         body = json.dumps(
             {
                 "id": uuid.uuid4().hex,
@@ -185,17 +185,6 @@ class WebhookNotifier(Silent):
                 return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, 15.0)
-
-    async def _download(self, task: Task) -> str | None:
-        """The video's download link, or None: no bucket, not delivered, or a bucket that cannot
-        sign one now (the event still goes, without the link; GET /file says why)."""
-        if self.link is None or task.status is not Status.DELIVERED:
-            return None
-        try:
-            return await self.link(task.id)
-        except StorageError as exc:
-            logger.warning("webhook event without a download link: {}", exc)
-            return None
 
     async def _post(self, url: str, secret: str, body: bytes, event: str) -> WebhookAttempt:
         ts = str(int(time.time()))

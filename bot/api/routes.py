@@ -37,7 +37,7 @@ from bot.housekeeping import remove
 from bot.service import LimitReached, NotFound, NotRetryable, RateLimited, Stale
 from bot.settings import Settings
 from bot.stats import totals_of
-from bot.storage import OutputFolder, StorageError
+from bot.storage import OutputFolder, download_link
 from bot.streams import read_capped
 from bot.tasks import ACTIVE, Status, Task, new_task_id
 from bot.webhook import UnsafeTarget, guard
@@ -86,19 +86,7 @@ class Api:
             work = self.settings.task_dir(task.id)
             draft = await self.core.store.get_draft(task.id, task.revision, work)
         eta = await eta_of(self.core.store.redis, task.id) if task.status in ACTIVE else None
-        return VideoOut.of(task, draft, eta, await self.download(task))
-
-    async def download(self, task: Task) -> str | None:
-        """The bucket's presigned link to a delivered video (signing is local: no request); None
-        while the bucket cannot sign one (no keys): the video's record answers all the same, and
-        its /file route says why."""
-        if task.status is not Status.DELIVERED:
-            return None
-        try:
-            return await self.core.storage.link(task.id)
-        except StorageError as exc:
-            logger.warning("no download link for {}: {}", task.id, exc)
-            return None
+        return VideoOut.of(task, draft, eta, await download_link(self.core.storage.link, task))
 
     async def check_request(self, req: VideoRequest, key: ApiKey, where: str = "") -> None:
         if req.webhook_url:
@@ -210,7 +198,9 @@ class Api:
         rows = await self.core.store.page(
             key.owner, limit, after, (lambda t: t.status.value == status) if status else None
         )
-        videos = [VideoOut.of(task, download=await self.download(task)) for task, _ in rows]
+        videos = [
+            VideoOut.of(task, download=await download_link(self.core.storage.link, task)) for task, _ in rows
+        ]
         cursor = _write_cursor(rows[-1][1], rows[-1][0].id) if len(rows) == limit else None
         return web.json_response(VideoList(videos=videos, next_cursor=cursor).model_dump(mode="json"))
 
