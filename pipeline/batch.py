@@ -31,6 +31,10 @@ class BatchError(ValueError):
         self.code, self.message, self.details = code, message, details
 
 
+class BadRow(str):
+    """Why a CSV row cannot be read as a briefing's fields."""
+
+
 @dataclass(frozen=True)
 class Item:
     where: str  # "row 3" (CSV) or "2" (JSON)
@@ -69,8 +73,8 @@ def parse_json(raw: bytes | str) -> Any:
 
 def check_item(item: Item, model: type[M]) -> M | dict[str, str]:
     """The item as `model`, or its problems keyed `{where}.{field}`."""
-    if isinstance(item.data, str) and item.where.startswith("row "):  # a CSV row that is not one
-        return {f"{item.where}.body": item.data}
+    if isinstance(item.data, BadRow):
+        return {f"{item.where}.body": str(item.data)}
     if not isinstance(item.data, dict):
         return {f"{item.where}.body": "must be an object"}
     try:
@@ -91,7 +95,7 @@ def field_details(exc: ValidationError, prefix: str = "") -> dict[str, str]:
     return details
 
 
-def _csv_rows(raw: bytes) -> list[dict[str, str] | str]:
+def _csv_rows(raw: bytes) -> list[dict[str, str] | BadRow]:
     try:
         text = raw.decode("utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(text)))
@@ -100,12 +104,14 @@ def _csv_rows(raw: bytes) -> list[dict[str, str] | str]:
     return [_row(row) for row in rows]
 
 
-def _row(row: dict[str | None, Any]) -> dict[str, str] | str:
+def _row(row: dict[str | None, Any]) -> dict[str, str] | BadRow:
     """A row's fields, or why it cannot be one: more cells than the header names is a comma
     that needed quotes, and guessing which would put words in the wrong field."""
     extra = row.get(None)
     if extra:
         named = len(row) - 1
-        return f"has {named + len(extra)} cells for {named} columns: put a cell with a comma in double quotes"
+        return BadRow(
+            f"has {named + len(extra)} cells for {named} columns: put a cell with a comma in double quotes"
+        )
     # Empty cells mean "the default", as an empty form field does.
     return {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
