@@ -216,7 +216,7 @@ class TaskService:
         task = await self.move(
             task_id,
             S.QUEUED,
-            lambda t: _retryable(t) and t.attempts == current.attempts,
+            lambda t: t.can_retry and t.attempts == current.attempts,
             error=None,
             finished=None,
             job=jobs.generate(task_id, current.attempts),
@@ -297,10 +297,6 @@ class TaskService:
             return "That video no longer exists."
         rev = f", now at revision {task.revision}" if task.revision else ""
         return f"That video has moved on: it is {task.status.words}{rev}."
-
-
-def _retryable(task: Task) -> bool:
-    return task.status is S.EXPIRED or (task.status is S.FAILED and task.retryable)
 
 
 def _reviewable(task: Task, revision: int, *statuses: Status) -> bool:

@@ -115,6 +115,11 @@ class Task(BaseModel):
     # The job a queued task waits for, recorded as it is queued: the lost-job sweep sends it again.
     job: Job | None = None
 
+    @property
+    def can_retry(self) -> bool:
+        """Whether running it again can help: an expired draft, or a failure marked retryable."""
+        return self.status is Status.EXPIRED or (self.status is Status.FAILED and self.retryable)
+
 
 class TaskSummary(BaseModel):
     """The fields /video stats adds up; parsing skips the rest of the record (the briefing)."""

@@ -181,14 +181,9 @@ class VideoOut(BaseModel):
                 download=download if task.status is Status.DELIVERED else None,
                 approve=f"{base}/approve" if review else None,
                 revise=f"{base}/revise" if review or task.status is Status.DELIVERED else None,
-                retry=f"{base}/retry" if retryable(task) else None,
+                retry=f"{base}/retry" if task.can_retry else None,
             ),
         )
-
-
-def retryable(task: Task) -> bool:
-    """Whether running it again can help: an expired draft, or a failure marked retryable."""
-    return task.status is Status.EXPIRED or (task.status is Status.FAILED and task.retryable)
 
 
 def summary(draft: Draft) -> DraftSummary:
