@@ -15,7 +15,7 @@ from bot.embedded_redis import DEV_FOLDER, EmbeddedRedis
 from bot.runner import preflight
 from bot.settings import Settings
 from bot.web import BOLT, create_app
-from bot.worker import worker_settings
+from bot.worker import close_worker, worker_settings
 
 
 def _mode(settings: Settings, team: str) -> str:
@@ -64,7 +64,7 @@ async def dev(settings: Settings, folder: Path = DEV_FOLDER) -> int:
         return 0
     finally:
         if worker is not None:
-            await worker.close()
+            await close_worker(worker)
         if runner is not None:
             await runner.cleanup()
         if embedded is not None:

@@ -15,7 +15,7 @@ from bot.logs import setup_logging
 from bot.preflight import redis_answers, slack_workspace
 from bot.settings import Settings, SettingsError
 from bot.web import BOLT, create_app
-from bot.worker import worker_settings
+from bot.worker import run_until_stopped, worker_settings
 
 
 def run(command: str, settings: Settings) -> int:
@@ -65,7 +65,7 @@ def run_worker(settings: Settings, pause: float = 5.0) -> None:
         worker = arq.worker.create_worker(worker_settings(settings))
         worker.on_stop = stopped.append
         try:
-            worker.run()
+            worker.loop.run_until_complete(run_until_stopped(worker))
             return
         except (RedisError, OSError) as exc:
             logger.error("lost Redis ({}); starting the worker again in {:.0f} s", exc, pause)

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import aiohttp
+import arq.worker
 from arq import cron
 from loguru import logger
 
@@ -45,6 +46,30 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         ctx["heartbeat"].cancel()
     if "slack" in ctx:
         await ctx["slack"].session.close()
+
+
+async def run_until_stopped(worker: arq.worker.Worker) -> None:
+    """Run `worker` until a signal (or a lost Redis) stops it, then close it with `close_worker`."""
+    try:
+        await worker.async_run()
+    except asyncio.CancelledError:  # arq's signal handler cancels the main task: a normal stop
+        pass
+    finally:
+        await close_worker(worker)
+
+
+async def close_worker(worker: arq.worker.Worker) -> None:
+    """Cancel the running jobs (arq re-queues them), wait for them, then arq's own close.
+
+    arq's close gathers the jobs without `return_exceptions`: a job cancelled between two of
+    arq's own Redis calls (its function already returned) raised CancelledError out of the
+    close, and a clean stop exited 1 with a traceback.
+    """
+    for task in worker.tasks.values():
+        task.cancel()
+    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    worker.tasks.clear()
+    await worker.close()
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:

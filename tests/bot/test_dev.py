@@ -102,7 +102,7 @@ def test_dev_renders_and_uploads_with_embedded_redis(tmp_path: Path, slack) -> N
         assert abs(probe(video).duration - 15) <= 0.1
     finally:
         out = dev.stop()
-    assert dev.proc.returncode == 0
+    assert dev.proc.returncode == 0, out
     assert "Redis embedded at redis://127.0.0.1:" in out and "workspace OMA Test" in out
     assert (tmp_path / ".oma" / "redis").is_dir()
 
