@@ -28,6 +28,8 @@ VERSION = "kinds-5"
 ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
 ENTRANCE = 0.5  # seconds an entrance takes
 STAGGER = 0.25  # seconds between a scene's successive blocks
+LEAD = 0.15  # seconds text lands before the narrator says it
+LATE_ENOUGH = 1.0  # a headline cued sooner than this after ENTER enters with the scene
 WORD_STEP = 0.12  # seconds between words of a word-by-word reveal
 MAX_WORD_STATES = 8
 SCALE_STEPS = (0.84, 0.88, 0.92, 0.95, 0.975, 1.0)
@@ -282,11 +284,13 @@ def _blocks(plan: ScenePlan, look: Look) -> dict[str, list[Block]]:
     return out
 
 
-def _simple(plan: ScenePlan, look: Look, roles: list[str], accent_role: str = "") -> list[Layer]:
+def _simple(
+    plan: ScenePlan, look: Look, roles: list[str], accent_role: str = "", start: float = ENTER
+) -> list[Layer]:
     """Blocks entering one after another with the scene's motion (the main one first)."""
     accent, _a2, text = _palette(plan, look)
     motion = motion_of(plan, look.style)
-    layers, start = [], ENTER
+    layers = []
     blocks = _blocks(plan, look)
     for role in roles:
         for block in blocks.get(role, []):
@@ -313,8 +317,17 @@ def render_title(plan: ScenePlan, look: Look) -> list[Layer]:
     return _logo(plan, look) + _simple(plan, look, ["title", "subtitle"], accent_role="subtitle")
 
 
+def entrance(text: str, look: Look) -> float:
+    """When a scene's main line enters: at the start, or as the narrator reaches it when it
+    comes from a later sentence (a line shown before its words are said gives them away)."""
+    found = cue(look.words, text) if look.words and text.strip() else None
+    later = found[0] - LEAD if found else ENTER
+    return round(later, 3) if later >= ENTER + LATE_ENOUGH else ENTER
+
+
 def render_statement(plan: ScenePlan, look: Look) -> list[Layer]:
-    layers = _simple(plan, look, ["headline"])
+    at = entrance(plan.headline, look)
+    layers = _simple(plan, look, ["headline"], start=at)
     if plan.layout == "left" and layers:  # an accent bar where the headline's lines start
         accent, _a2, _t = _palette(plan, look)
         head = layers[0]
@@ -323,7 +336,7 @@ def render_statement(plan: ScenePlan, look: Look) -> list[Layer]:
         x = head.x - 2 * bar
         if reads_right_to_left(plan.headline):  # the headline is aligned right: the bar mirrors
             x = head.x + head.width + 2 * bar - img.width
-        layers.insert(0, Layer("bar", img, x, head.y, ENTER, ENTRANCE, dy=head.dy))
+        layers.insert(0, Layer("bar", img, x, head.y, at, ENTRANCE, dy=head.dy))
     return layers
 
 
@@ -332,7 +345,9 @@ def render_quote(plan: ScenePlan, look: Look) -> list[Layer]:
 
 
 def render_closing(plan: ScenePlan, look: Look) -> list[Layer]:
-    return _logo(plan, look) + _simple(plan, look, ["cta", "link"], accent_role="link")
+    main = " ".join(line for block in _blocks(plan, look).get("cta", []) for line in block.lines)
+    at = entrance(main, look)
+    return _logo(plan, look) + _simple(plan, look, ["cta", "link"], accent_role="link", start=at)
 
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -404,7 +419,7 @@ def render_list(plan: ScenePlan, look: Look) -> list[Layer]:
     for k, block in enumerate(items):
         found = cue(look.words, plan.items[k], at) if look.words else None
         if found:
-            t, at = found[0] - 0.15, found[1] + 1
+            t, at = found[0] - LEAD, found[1] + 1
         else:
             t = ENTER + span * k / max(1, len(items))
         t = max(earliest, t)
