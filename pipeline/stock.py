@@ -459,10 +459,15 @@ def _choose(
     skip: int,
     taken: set[tuple[str, int]],
 ) -> Candidate | None:
-    """The pick for one scene: videos first, photos when no video fits."""
-    for kind in ("video", "photo"):
+    """The pick for one scene: videos first, photos when no video fits. Square videos are few,
+    so a square frame also looks at landscape ones (their centre fills it, see render.media)."""
+    searches: list[tuple[Kind, str]] = [("video", orientation)]
+    if orientation == "square":
+        searches.append(("video", "landscape"))
+    searches.append(("photo", orientation))
+    for kind, shape in searches:
         parse = video_candidate if kind == "video" else photo_candidate
-        found = [parse(r, frame, query) for r in pexels.search(kind, query, orientation)]  # type: ignore[arg-type]
+        found = [parse(r, frame, query) for r in pexels.search(kind, query, shape)]
         usable = [c for c in found if c is not None and (kind, c.credit.id) not in taken]
         if usable:
             ranked = rank(usable, terms, aspect)

@@ -20,13 +20,17 @@ from pipeline.render.stills import Geometry
 
 VERSION = "media-2"
 FILL_RATIO = 1.4  # aspects within this factor of the video's fill it (4:3 in 16:9 does)
+# Stock is shot around a centred subject and stands behind the words: a 16:9 clip fills a 1:1
+# frame by its centre. The team's own files (screenshots) are shown whole.
+STOCK_FILL_RATIO = 1.8
 DIM = 0.45  # how much a framed picture's background is darkened
 PICTURE_SHARE = 0.55  # a framed picture takes at most this share of the content area's height
 
 
 def fills(item: MediaItem, geo: Geometry) -> bool:
+    """Whether `item` fills the frame (else it sits framed, whole)."""
     a, v = item.width / max(1, item.height), geo.width / geo.height
-    return max(a / v, v / a) <= FILL_RATIO
+    return max(a / v, v / a) <= (STOCK_FILL_RATIO if item.credit else FILL_RATIO)
 
 
 def _even(v: float) -> int:

@@ -153,7 +153,7 @@ def _spans(draft_file: Path) -> list[tuple[float, float]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("aspect", ["16:9", "9:16"])
+@pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1"])
 def test_oma_render_shows_each_scenes_stock_pick_in_its_scene(
     tmp_path: Path, pexels, monkeypatch, capsys, aspect: str
 ) -> None:
@@ -164,7 +164,8 @@ def test_oma_render_shows_each_scenes_stock_pick_in_its_scene(
     assert oma_render(monkeypatch, tmp_path, env, *args, "--draft-only") == 0
     listed = capsys.readouterr().out
     portrait = aspect == "9:16"
-    laptop, phone = (202, 203) if portrait else (102, 103)  # portrait videos for 9:16
+    # Portrait videos for 9:16; Pexels has no square ones here, so 1:1 takes landscape ones.
+    laptop, phone = (202, 203) if portrait else (102, 103)
     assert f"shows: Video by Maker {laptop} on Pexels (https://www.pexels.com/video/woman-using" in listed
     spans = _spans(tmp_path / "out.draft.json")
     downloaded = len(fake.downloads)
@@ -175,11 +176,13 @@ def test_oma_render_shows_each_scenes_stock_pick_in_its_scene(
     assert f"Credit: Video by Maker {laptop} on Pexels (https://www.pexels.com/video/" in out
     video = tmp_path / "out.mp4"
     info = probe(video)
-    assert (info.width, info.height) == ((240, 426) if portrait else (426, 240))
-    # The laptop video (and nothing else) is in the laptop scene; the phone video in its own.
-    scale = info.width / picture(laptop).width
-    # Matched on the picture's right half, beside the headline and above the captions.
-    part = (0.6, 0.25, 0.95, 0.7) if not portrait else (0.1, 0.5, 0.9, 0.75)
+    assert (info.width, info.height) == {"16:9": (426, 240), "9:16": (240, 426), "1:1": (240, 240)}[aspect]
+    # The laptop video (and nothing else) is in the laptop scene, filling the frame; the phone
+    # video in its own.
+    scale = max(info.width / picture(laptop).width, info.height / picture(laptop).height)
+    # Matched beside the headline and above the captions (in 1:1, inside the centre it keeps).
+    parts = {"16:9": (0.6, 0.25, 0.95, 0.7), "9:16": (0.1, 0.5, 0.9, 0.75), "1:1": (0.3, 0.5, 0.7, 0.8)}
+    part = parts[aspect]
     scores = {}
     for stock_id in (laptop, phone):
         scores[stock_id] = [
