@@ -22,7 +22,7 @@ from pipeline.render.contrast import BLACK, Legible, legible
 from pipeline.render.layout import LINE, Block, layout_scene, safe_area
 from pipeline.render.procedural import palette_colors
 from pipeline.render.stills import Geometry, font
-from pipeline.text import reads_right_to_left
+from pipeline.text import headline_from, reads_right_to_left, sentences
 
 VERSION = "kinds-5"
 ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
@@ -30,6 +30,7 @@ ENTRANCE = 0.5  # seconds an entrance takes
 STAGGER = 0.25  # seconds between a scene's successive blocks
 LEAD = 0.15  # seconds text lands before the narrator says it
 LATE_ENOUGH = 1.0  # a headline cued sooner than this after ENTER enters with the scene
+FADE_STEPS = 3  # states a line steps through as it fades out
 WORD_STEP = 0.12  # seconds between words of a word-by-word reveal
 MAX_WORD_STATES = 8
 SCALE_STEPS = (0.84, 0.88, 0.92, 0.95, 0.975, 1.0)
@@ -325,18 +326,52 @@ def entrance(text: str, look: Look) -> float:
     return round(later, 3) if later >= ENTER + LATE_ENOUGH else ENTER
 
 
+def _opening(plan: ScenePlan, look: Look) -> ScenePlan | None:
+    """The scene with its first sentence's headline, shown until the main line enters (so the
+    frame is never bare while that sentence is spoken); None when there is no such sentence."""
+    spoken = sentences(" ".join(w.word for w in look.words))
+    line = headline_from(spoken[0]) if len(spoken) > 1 else ""
+    if not line.strip("…") or _norm(line) == _norm(plan.headline):
+        return None
+    return plan.model_copy(update={"headline": line})
+
+
+def _leaving(layer: Layer, at: float) -> Layer:
+    """`layer`, fading out over the FADE_STEPS states just before `at`."""
+    w, h = layer.image.width, layer.height
+    states = [layer.image.crop((0, h * k, w, h * (k + 1))) for k in range(layer.states)]
+    last = states[-1]
+    for k in range(1, FADE_STEPS + 1):
+        faded = last.copy()
+        faded.putalpha(last.getchannel("A").point(lambda v, f=1 - k / FADE_STEPS: round(v * f)))
+        states.append(faded)
+    after = max((*layer.state_times, layer.start + layer.duration))
+    first = max(at - LEAD, after + 0.04)
+    times = tuple(round(first + LEAD * k / FADE_STEPS, 3) for k in range(FADE_STEPS))
+    return replace(layer, image=_stacked(states), state_times=(*layer.state_times, *times))
+
+
+def _barred(plan: ScenePlan, look: Look, layers: list[Layer]) -> list[Layer]:
+    """A left-aligned statement's accent bar where its headline's lines start, entering with it."""
+    if plan.layout != "left" or not layers:
+        return layers
+    accent, _a2, _t = _palette(plan, look)
+    head = layers[0]
+    bar = max(4, min(look.geo.width, look.geo.height) // 70)
+    img = Image.new("RGBA", (bar + bar % 2, head.height), (*accent, 255))
+    x = head.x - 2 * bar
+    if reads_right_to_left(plan.headline):  # the headline is aligned right: the bar mirrors
+        x = head.x + head.width + 2 * bar - img.width
+    return [Layer("bar", img, x, head.y, head.start, ENTRANCE, dy=head.dy), *layers]
+
+
 def render_statement(plan: ScenePlan, look: Look) -> list[Layer]:
     at = entrance(plan.headline, look)
-    layers = _simple(plan, look, ["headline"], start=at)
-    if plan.layout == "left" and layers:  # an accent bar where the headline's lines start
-        accent, _a2, _t = _palette(plan, look)
-        head = layers[0]
-        bar = max(4, min(look.geo.width, look.geo.height) // 70)
-        img = Image.new("RGBA", (bar + bar % 2, head.height), (*accent, 255))
-        x = head.x - 2 * bar
-        if reads_right_to_left(plan.headline):  # the headline is aligned right: the bar mirrors
-            x = head.x + head.width + 2 * bar - img.width
-        layers.insert(0, Layer("bar", img, x, head.y, at, ENTRANCE, dy=head.dy))
+    layers = _barred(plan, look, _simple(plan, look, ["headline"], start=at))
+    early = _opening(plan, look) if at > ENTER else None
+    if early is not None:
+        first = _barred(early, look, _simple(early, look, ["headline"]))
+        layers = [_leaving(layer, at) for layer in first] + layers
     return layers
 
 
@@ -345,9 +380,12 @@ def render_quote(plan: ScenePlan, look: Look) -> list[Layer]:
 
 
 def render_closing(plan: ScenePlan, look: Look) -> list[Layer]:
-    main = " ".join(line for block in _blocks(plan, look).get("cta", []) for line in block.lines)
-    at = entrance(main, look)
-    return _logo(plan, look) + _simple(plan, look, ["cta", "link"], accent_role="link", start=at)
+    at = entrance(plan.headline, look)
+    layers = _logo(plan, look) + _simple(plan, look, ["cta", "link"], accent_role="link", start=at)
+    early = _opening(plan, look) if at > ENTER else None
+    if early is not None:
+        layers += [_leaving(layer, at) for layer in _simple(early, look, ["cta"])]
+    return layers
 
 
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
