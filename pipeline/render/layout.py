@@ -8,6 +8,7 @@ above the captions.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -24,6 +25,7 @@ LINE = 1.2  # line step as a multiple of the font size (DejaVu's ascent + descen
 SAFE = 0.05  # title-safe margin on each side: the middle 90% of the frame
 PAD = 0.35  # scrim padding around text, as a multiple of the font size
 MIN_SIZE = 10
+WORD_SHRINK = 0.55  # a block shrinks to this share of its size before it breaks a long word
 
 
 @dataclass(frozen=True)
@@ -161,11 +163,15 @@ def _ellipsize(line: str, size: int, max_w: int, face: Path | None = None) -> st
 def _fit(
     spec: Spec, size: int, max_w: int, max_lines: int, face: Path | None = None
 ) -> tuple[int, list[str]]:
-    """(size, lines): the largest size <= `size` at which the text wraps into max_lines."""
+    """(size, lines): the largest size <= `size` at which the text wraps into max_lines, with no
+    word broken unless it is still too wide at WORD_SHRINK of `size`."""
+    floor = max(MIN_SIZE, round(size * WORD_SHRINK))
     while True:
         room = max_w - round(size * spec.indent)
-        lines = wrap(spec.text, font(size, face), max(1, room))
-        if len(lines) <= max_lines:
+        fnt = font(size, face)
+        lines = wrap(spec.text, fnt, max(1, room))
+        broken = size > floor and any(fnt.getlength(w) > room for w in spec.text.split())
+        if len(lines) <= max_lines and not broken:
             return size, lines
         if size <= MIN_SIZE:
             return size, [*lines[: max_lines - 1], _ellipsize(lines[max_lines - 1], size, room, face)]
@@ -238,6 +244,11 @@ def stack(
         blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent, each))
         y += h
     return blocks
+
+
+def shown_link(link: str) -> str:
+    """A link as a card shows it: without "https://" and "www." (people type it without)."""
+    return re.sub(r"^(?:https?://)?(?:www\.)?", "", link, flags=re.I)
 
 
 def _landscape(width: int, height: int) -> bool:
@@ -329,5 +340,6 @@ def _framed_text(plan: ScenePlan, area: Rect, short: int, room: Room, valign: st
     if plan.kind == "title":
         specs = [Spec("title", plan.headline, 0.13, 3), Spec("subtitle", plan.subtitle, 0.05, 2, 0.9, 0.5)]
     else:
-        specs = [Spec("cta", plan.headline, 0.095, 3), Spec("link", plan.link, 0.055, 2, 0.9, 0.6)]
+        link = Spec("link", shown_link(plan.link), 0.055, 2, 0.9, 0.6)
+        specs = [Spec("cta", plan.headline, 0.095, 3), link]
     return stack(specs, area, short, valign=valign, face=room.face)

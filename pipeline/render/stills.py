@@ -49,12 +49,23 @@ def _even(x: float) -> int:
     return round(x / 2) * 2
 
 
+BREAKS = "/.-_@?&=#"  # a long word (a URL, an address) breaks after one of these when it can
+
+
 def _split_long(word: str, fnt: ImageFont.FreeTypeFont, max_w: int) -> list[str]:
-    """Break a word wider than the box into pieces that fit (a 200-letter word must not overflow)."""
+    """Break a word wider than the box into pieces that fit (a 200-letter word must not overflow):
+    after a URL's "/" or "." when the piece has one, else with a hyphen."""
     pieces, cur = [], ""
     for ch in word:
         if cur and fnt.getlength(cur + ch) > max_w:
-            pieces.append(cur)
+            cut = max(cur.rfind(b) for b in BREAKS) + 1
+            if cut > 0:
+                pieces.append(cur[:cut])
+                cur = cur[cut:] + ch
+                continue
+            while len(cur) > 1 and fnt.getlength(cur + "-") > max_w:
+                cur, ch = cur[:-1], cur[-1] + ch
+            pieces.append(cur + "-" if cur[-1].isalpha() else cur)
             cur = ch
         else:
             cur += ch

@@ -60,6 +60,34 @@ def test_every_box_stays_title_safe_with_the_longest_texts(kind: str, layout: st
         assert tops == sorted(tops) and all(a.box.bottom <= c.box.y for a, c in pairwise(blocks))
 
 
+@pytest.mark.parametrize("width, height", SIZES)
+def test_a_long_word_shrinks_the_text_before_it_is_broken(width: int, height: int) -> None:
+    title = ScenePlan(
+        kind="title", headline="Internationalisation and accessibility", subtitle="", visual_prompt="x"
+    )
+    closing = ScenePlan(
+        kind="closing",
+        headline="Read the release notes",
+        link="https://orbit.example.com/releases/2.0",
+        visual_prompt="x",
+    )
+    for plan in (title, closing):
+        for block in layout_scene(plan, width, height):
+            shown = " ".join(block.lines).split()
+            assert all(not line.endswith("-") for line in block.lines), block.lines
+            if block.role == "link":  # shown without its scheme; any break after a "/" or "."
+                assert "".join(block.lines) == "orbit.example.com/releases/2.0", block.lines
+                assert all(line[-1] in "/." for line in block.lines[:-1]), block.lines
+            else:
+                assert set(shown) <= set(plan.headline.split()), block.lines  # every word whole
+
+
+def test_a_word_too_long_for_any_size_breaks_with_a_hyphen() -> None:
+    (block,) = layout_scene(ScenePlan(kind="statement", headline="W" * 60, visual_prompt="x"), 720, 1280)
+    assert len(block.lines) > 1 and all(line.endswith("-") for line in block.lines[:-1])
+    assert "".join(line.rstrip("-") for line in block.lines) == "W" * 60
+
+
 def test_short_texts_are_big_and_long_ones_shrink() -> None:
     short = ScenePlan(kind="statement", headline="Ship it", visual_prompt="x")
     long = longest("statement")
