@@ -194,17 +194,30 @@ def _item(chunk: str) -> str:
     return _cap(" ".join(words))
 
 
+def _lead_of(chunks: list[str]) -> tuple[str, list[str]]:
+    """("lead", items) when the first chunk says what the others are: "Book a 1:1 with your
+    manager, your buddy and HR" leads with "Book a 1:1", and "your manager" is the first item."""
+    words = chunks[0].split()
+    if len(words) > ITEM_WORDS:
+        return chunks[0], chunks[1:]
+    cut = max((k for k, w in enumerate(words[:-1]) if k >= 2 and w.lower() in _PREPOSITIONS), default=0)
+    longer = len(words) - max(len(c.split()) for c in chunks[1:])
+    if cut and longer >= 3:
+        return " ".join(words[:cut]), [" ".join(words[cut + 1 :]), *chunks[1:]]
+    return "", chunks
+
+
 def list_fields(narration: str) -> dict | None:
     """Items of the first enumeration: "A, B and C" (three or more), or "Lead: A, B, C"."""
     for sentence in sentences(narration):
         lead = ""
         body = sentence
-        if ":" in sentence:
-            lead, body = sentence.split(":", 1)
+        if re.search(r":\s", sentence):  # "Bring: A, B, C"; not the colon of "1:1" or "10:30"
+            lead, body = re.split(r":\s", sentence, maxsplit=1)
         chunks = [c for c in re.split(r",\s*|\s+(?:and|or)\s+", body.strip(" .!?")) if c.strip()]
         chunks = [re.sub(r"^(?:and|or)\s+", "", c.strip()) for c in chunks]
-        if len(chunks) >= 3 and len(chunks[0].split()) > ITEM_WORDS and not lead:
-            lead, chunks = chunks[0], chunks[1:]
+        if len(chunks) >= 3 and not lead:
+            lead, chunks = _lead_of(chunks)
         if not (2 <= len(chunks) <= MAX_ITEMS and (lead or len(chunks) >= 3)):
             continue
         items = [_item(c) for c in chunks]
@@ -247,9 +260,13 @@ def _imperative(sentence: str) -> bool:
 
 
 def _card_words(sentence: str) -> str:
-    # The link has its own line on the card: "Join us in #launch" reads "Join us".
+    # The link has its own line on the card: "Join us in #launch" reads "Join us". A sentence
+    # naming several ("Join #general, #random and your team channel") keeps them: cut, it
+    # would read "Join,, and your team channel".
     where = r"(?:\s+(?:at|in|on|to|via|from|en|a|sur|auf|bei|unter|em|no|na|op))?\s*"
-    text = re.sub(where + f"(?:{_URL.pattern}|{_CHANNEL.pattern})", "", sentence).strip(" .!")
+    links = f"(?:{_URL.pattern}|{_CHANNEL.pattern})"
+    several = len(re.findall(links, sentence)) > 1
+    text = (sentence if several else re.sub(where + links, "", sentence)).strip(" .!")
     return _words(text, CTA_WORDS) if len(text.split()) <= CTA_WORDS else headline_from(text, CTA_WORDS)
 
 
@@ -339,6 +356,7 @@ def assign_kinds(briefing: Briefing, script: Script, board: Storyboard) -> Story
         elif i == n - 1:
             cta = call_to_action(briefing, scene, tuple(p.headline for p in out))
             link = plan.link if plan.kind == "closing" and plan.link else find_link(briefing)
+            link = "" if link and link in cta else link  # the card's words show it already
             plan = plan.model_copy(update={"kind": "closing", "headline": cta, "link": link})
         elif scene is not None:
             plan = _middle(plan, scene)

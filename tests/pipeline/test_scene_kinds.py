@@ -11,6 +11,7 @@ from pipeline.agents.scene_kinds import (
     quote_fields,
     stat_fields,
 )
+from pipeline.agents.storyboarder import plan_offline
 from pipeline.briefing import Briefing
 from pipeline.models import ScenePlan, Script, ScriptScene, Storyboard
 from pipeline.render.kinds import count_states
@@ -95,8 +96,26 @@ def test_enumerations_become_lists_and_pairs_do_not() -> None:
         "items": ["Laptops", "Phones", "Office server"],
         "headline": "Nimbus keeps every file your team touches in sync",
     }
+    # The colon of "1:1" leads nothing; a verb phrase before a preposition does.
+    assert list_fields("Book a 1:1 with your manager, your buddy and someone from HR.") == {
+        "items": ["Manager", "Buddy", "Someone from HR"],
+        "headline": "Book a 1:1",
+    }
     assert list_fields("It is fast and simple.") is None
     assert list_fields("One, two, three, four, five and six.") is None  # more than four items
+
+
+def test_a_call_to_action_naming_several_channels_keeps_them() -> None:
+    b = Briefing(
+        title="Your first week",
+        description="Welcome aboard. Join #general, #random, #announcements and your team channel.",
+        duration=20,
+    )
+    join = "Join #general, #random, #announcements and your team channel."
+    last = ScriptScene(narration=join, key_point="x")
+    assert call_to_action(b, last) == "Join #general, #random, #announcements and your team channel"
+    script = Script(scenes=[ScriptScene(narration="Welcome aboard.", key_point="Welcome aboard"), last])
+    assert plan_offline(b, script, 30).scenes[-1].link == ""  # the card's words show the channels already
 
 
 def test_quotes_and_their_attribution() -> None:
