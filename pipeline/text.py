@@ -78,12 +78,27 @@ def _bare(word: str) -> str:
 _SENTENCE_STARTS = FUNCTION_WORDS | wordset("i we you they he she it let's")
 
 
+# Months after a day's number with a full stop, as German writes dates ("am 1. Januar").
+_MONTHS = wordset(
+    """januar jänner februar märz april mai juni juli august september oktober november dezember
+    janvier février mars avril juin juillet août septembre octobre novembre décembre"""
+)
+
+
 def _joins_next(piece: str, following: str) -> bool:
     """Whether the full stop ending `piece` is an abbreviation's, inside the sentence."""
-    last = piece.split()[-1] if piece.split() else ""
+    words = piece.split()
+    last = words[-1] if words else ""
     word = _bare(last).rstrip(".")
     if word in _NEVER_FINAL:
         return True  # "Dr.", "e.g."
+    if (
+        re.fullmatch(r"\d{1,2}\.", last)
+        and _bare(following.split()[0] if following.split() else "") in _MONTHS
+    ):
+        return True  # "1. Januar"
+    if len(words) >= 2 and all(re.fullmatch(r"[a-zA-Z]\.", w) for w in words[-2:]):
+        return True  # "z. B.", "d. h.", "u. a."
     if re.fullmatch(r"[a-z]", word):  # an initial ("John F. Kennedy"), or a name's end ("Dock B.")
         return _bare(following.split()[0] if following.split() else "") not in _SENTENCE_STARTS
     dotted = word in _ABBREVIATIONS or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))

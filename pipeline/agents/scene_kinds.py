@@ -67,6 +67,9 @@ _URL = re.compile(
     r"https?://[^\s<>\"]+|www\.[^\s<>\"]+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
     r"|\b(?:[\w-]+\.)+(?:com|io|org|net|dev|app|co|ai)\b(?:/[^\s<>\"]*)?"
 )
+_BETWEEN = re.compile(r"\b(?:between|zwischen|entre)\b[^,.;]*$", re.IGNORECASE)
+_DASHED = re.compile(r"\d\s*[-–]\s*[$€£¥]?$")
+_TO_NEXT = re.compile(r"\s*(?:to|bis|à|a|-|–)\s*[$€£¥]?\d")
 _CHANNEL = re.compile(r"(?<![\w&])#[a-z0-9][a-z0-9_-]{0,79}")
 IMPERATIVES = set(
     _wordlist(
@@ -125,6 +128,13 @@ def find_figure(text: str) -> tuple[str, str, int, int] | None:
     """(figure, unit, start, end) of the first figure worth a stat in `text`, e.g. ("$4.2M", "", ...)."""
     for m in _FIGURE.finditer(text):
         pre, num, suf, scale, unit_word = (m.group(g) or "" for g in ("pre", "num", "suf", "scale", "unit"))
+        after = m.end("scale") if scale else m.end("suf") if suf else m.end("num")
+        if (
+            _BETWEEN.search(text, 0, m.start())
+            or _DASHED.search(text, 0, m.start())
+            or _TO_NEXT.match(text, after)
+        ):
+            continue  # "between 10 and 15" and "9-17" are no stats; "from 41 to 56": the news is 56
         unit = _unit_of(unit_word, float(num.replace(",", "")))
         known = bool(unit)
         if unit == "percent":

@@ -15,6 +15,7 @@ from pipeline.agents.storyboarder import plan_offline
 from pipeline.briefing import Briefing
 from pipeline.models import ScenePlan, Script, ScriptScene, Storyboard
 from pipeline.render.kinds import count_states
+from pipeline.text import sentences
 
 BRIEFING = Briefing(
     title="Nimbus: the quarter in review",
@@ -72,6 +73,7 @@ def test_every_kind_is_read_from_the_script() -> None:
         ("Teams ship 3x faster with it.", "3x", "", "Teams ship faster with it"),
         ("Churn fell by 12 percent.", "12%", "", "Churn"),
         ("Setup takes two minutes and needs no IT ticket.", "2", "minutes", "Setup"),
+        ("Our NPS climbed from 41 to 56 this quarter.", "56", "", "Our NPS climbed from 41"),
     ],
 )
 def test_figures_keep_their_units(text: str, figure: str, unit: str, label: str) -> None:
@@ -82,6 +84,20 @@ def test_years_and_small_bare_numbers_are_not_stats() -> None:
     assert find_figure("In 2026 we moved offices.") is None
     assert find_figure("We have 2 of them.") is None
     assert stat_fields("Nothing to count here.") is None
+    # Ranges are no stats: their label would read "between and".
+    assert stat_fields("Die Kernarbeitszeit liegt künftig zwischen 10 und 15 Uhr.") is None
+    assert stat_fields("Support answers between 10 and 16 on weekdays.") is None
+    assert stat_fields("Support hours are 9-17 on weekdays.") is None
+
+
+def test_german_dates_and_abbreviations_do_not_end_sentences() -> None:
+    said = "Ab dem 1. Januar gilt ein neues Modell. Fragen gerne, z. B. per E-Mail. Wir sind da."
+    assert sentences(said) == [
+        "Ab dem 1. Januar gilt ein neues Modell.",
+        "Fragen gerne, z. B. per E-Mail.",
+        "Wir sind da.",
+    ]
+    assert sentences("We hired 14. Then we grew.") == ["We hired 14.", "Then we grew."]
 
 
 def test_enumerations_become_lists_and_pairs_do_not() -> None:
