@@ -8,6 +8,7 @@ above the captions.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -172,10 +173,26 @@ def _fit(
         lines = wrap(spec.text, fnt, max(1, room))
         broken = size > floor and any(fnt.getlength(w) > room for w in spec.text.split())
         if len(lines) <= max_lines and not broken:
-            return size, lines
+            return size, _balanced(spec.text, fnt, room, lines)
         if size <= MIN_SIZE:
             return size, [*lines[: max_lines - 1], _ellipsize(lines[max_lines - 1], size, room, face)]
         size = max(MIN_SIZE, int(size * 0.92))
+
+
+def _balanced(text: str, fnt, room: int, lines: list[str]) -> list[str]:
+    """The same number of lines at the narrowest width that keeps it, so the lines come out of
+    about equal length ("Sync is twice as / fast" becomes "Sync is / twice as fast")."""
+    if len(lines) < 2:
+        return lines
+    lo = min(room, math.ceil(max(fnt.getlength(w) for w in text.split())))  # no word is broken
+    hi = room
+    while lo < hi:  # the narrowest width that still wraps into len(lines) lines
+        mid = (lo + hi) // 2
+        if len(wrap(text, fnt, mid)) <= len(lines):
+            hi = mid
+        else:
+            lo = mid + 1
+    return wrap(text, fnt, hi)
 
 
 def _height(size: int, lines: int) -> int:

@@ -82,6 +82,24 @@ def test_a_long_word_shrinks_the_text_before_it_is_broken(width: int, height: in
                 assert set(shown) <= set(plan.headline.split()), block.lines  # every word whole
 
 
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Sync is twice as fast",
+        "Nimbus keeps every file your team touches in sync",
+        "Expect the change next sprint",
+    ],
+)
+def test_headline_lines_are_balanced_not_left_with_an_orphan(headline: str) -> None:
+    for width, height in SIZES:
+        (block,) = layout_scene(
+            ScenePlan(kind="statement", headline=headline, visual_prompt="x"), width, height
+        )
+        widths = [block.line_width(line) for line in block.lines]
+        if len(widths) > 1:
+            assert min(widths) >= 0.4 * max(widths), (width, height, block.lines)
+
+
 def test_a_word_too_long_for_any_size_breaks_with_a_hyphen() -> None:
     (block,) = layout_scene(ScenePlan(kind="statement", headline="W" * 60, visual_prompt="x"), 720, 1280)
     assert len(block.lines) > 1 and all(line.endswith("-") for line in block.lines[:-1])
