@@ -105,13 +105,19 @@ def _joins_next(piece: str, following: str) -> bool:
     return (dotted and following[:1].isdigit()) or following[:1].islower()
 
 
+def _open_quote(text: str) -> bool:
+    """Whether `text` opens a quotation it does not close."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”") or text.count("«") > text.count("»")
+
+
 def _raw_sentences(line: str) -> list[str]:
     out: list[str] = []
     for piece in _SENTENCE_END.split(line):
         piece = piece.strip()
         if not piece:
             continue
-        if out and _joins_next(out[-1], piece):
+        # A quotation of several sentences stays one: a quote card shows it whole.
+        if out and (_open_quote(out[-1]) or _joins_next(out[-1], piece)):
             out[-1] = f"{out[-1]} {piece}"
         else:
             out.append(piece)
@@ -124,9 +130,14 @@ def _split_long(words: list[str]) -> list[list[str]]:
         return [words]
     middle = len(words) / 2
     best, best_score = MAX_SENTENCE_WORDS, -1.0
+    quoted = [_open_quote(" ".join(words[:k])) for k in range(len(words) + 1)]
     for k in range(4, len(words) - 3):
         word, following = words[k - 1], _bare(words[k])
-        if word[-1] in ",;:–—":
+        if quoted[k]:
+            continue  # never inside a quotation
+        if words[k][0] in '"“«':
+            strength = 4.0  # just before one
+        elif word[-1] in ",;:–—":
             strength = 3.0
         elif following in _CLAUSE_WORDS:
             strength = 2.0

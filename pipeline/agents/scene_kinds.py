@@ -61,7 +61,8 @@ _SAID_AFTER = re.compile(
     r"(?P<who>[A-Z][\w.'’-]*(?:\s+(?:of\s+|from\s+)?[A-Z][\w.'’-]*){0,4})"
 )
 _SAID_BEFORE = re.compile(
-    r"(?P<who>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})\s+(?:says|said|put it|wrote|told us)\s*[:,]?\s*$"
+    r"(?P<who>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})(?:,[^,.]{1,80},)?"  # "Maria Lopez, our COO,"
+    r"\s+(?:says|said|put it(?: best| well)?|wrote|told us)\s*[:,.]?\s*$"
 )
 _URL = re.compile(
     r"https?://[^\s<>\"]+|www\.[^\s<>\"]+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
@@ -224,6 +225,8 @@ def list_fields(narration: str) -> dict | None:
         body = sentence
         if re.search(r":\s", sentence):  # "Bring: A, B, C"; not the colon of "1:1" or "10:30"
             lead, body = re.split(r":\s", sentence, maxsplit=1)
+        if not lead and not re.search(r"\s(?:and|or)\s+\S+[^,]*$", body):
+            continue  # "A, B and C": no "Maria Lopez, our COO, put it best"
         chunks = [c for c in re.split(r",\s*|\s+(?:and|or)\s+", body.strip(" .!?")) if c.strip()]
         chunks = [re.sub(r"^(?:and|or)\s+", "", c.strip()) for c in chunks]
         if len(chunks) >= 3 and not lead:
@@ -240,13 +243,15 @@ def list_fields(narration: str) -> dict | None:
 # -- quote -------------------------------------------------------------------------------------
 
 
-def quote_fields(narration: str) -> dict | None:
+def quote_fields(narration: str, context: str = "") -> dict | None:
+    """The first quotation in `narration` and who said it (named after it, or before it here or
+    at the end of `context`, the text before `narration`)."""
     m = _QUOTE.search(narration)
     if not m or len(m.group(1).split()) < 3:
         return None
     quote = m.group(1).strip(" ,")
     after = _SAID_AFTER.search(narration[m.end() :])
-    before = _SAID_BEFORE.search(narration[: m.start()].rstrip())
+    before = _SAID_BEFORE.search(f"{context} {narration[: m.start()]}".rstrip())
     who = (after or before).group("who") if (after or before) else ""
     who = re.sub(r"^As\s+", "", who).rstrip(".,;:")
     words = quote.split()
@@ -318,8 +323,9 @@ def _clean(plan: ScenePlan) -> ScenePlan:
     )
 
 
-def _middle(plan: ScenePlan, scene: ScriptScene) -> ScenePlan:
-    """A middle scene's kind: the model's when its fields hold up, else read from the narration."""
+def _middle(plan: ScenePlan, scene: ScriptScene, before: str = "") -> ScenePlan:
+    """A middle scene's kind: the model's when its fields hold up, else read from the narration
+    (`before`: the previous scene's, where a quotation's speaker may be named)."""
     text = scene.narration
     if plan.kind == "stat" and plan.figure and any(ch.isdigit() for ch in plan.figure):
         return plan.model_copy(update={"label": plan.label or plan.headline})
@@ -327,7 +333,7 @@ def _middle(plan: ScenePlan, scene: ScriptScene) -> ScenePlan:
         return plan
     if plan.kind == "quote" and len(plan.quote.split()) >= 3:
         return plan
-    reads = {"quote": quote_fields(text), "stat": stat_fields(text), "list": list_fields(text)}
+    reads = {"quote": quote_fields(text, before), "stat": stat_fields(text), "list": list_fields(text)}
     order = [plan.kind] if plan.kind in reads else []
     for kind in [*order, "quote", "stat", "list"]:
         if reads[kind]:
@@ -369,7 +375,8 @@ def assign_kinds(briefing: Briefing, script: Script, board: Storyboard) -> Story
             link = "" if link and link in cta else link  # the card's words show it already
             plan = plan.model_copy(update={"kind": "closing", "headline": cta, "link": link})
         elif scene is not None:
-            plan = _middle(plan, scene)
+            previous = scenes[i - 1]
+            plan = _middle(plan, scene, previous.narration if previous is not None else "")
         else:
             plan = plan.model_copy(update={"kind": "statement"})
         out.append(_clean(plan))

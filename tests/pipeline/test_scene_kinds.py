@@ -134,6 +134,26 @@ def test_a_call_to_action_naming_several_channels_keeps_them() -> None:
     assert plan_offline(b, script, 30).scenes[-1].link == ""  # the card's words show the channels already
 
 
+def test_a_quotation_of_two_sentences_is_one_quote_with_its_speaker_named_before() -> None:
+    b = Briefing(
+        title="What customers say",
+        description=(
+            "Beacon helps field teams find each other in seconds. Maria Lopez, operations director at "
+            'Northwind Logistics, put it best: "Beacon cut our dispatch time in half. My drivers stopped '
+            'calling the office and started delivering." Join 300 teams who already trust Beacon.'
+        ),
+        duration=30,
+    )
+    said = sentences(b.description)
+    assert said[2].startswith('"Beacon cut our dispatch time in half. My drivers stopped')
+    assert said[2].endswith('started delivering."')
+    assert list_fields(said[1]) is None  # "Maria Lopez, operations director ..., put it best" is no list
+    script = Script(scenes=[ScriptScene(narration=t, key_point=t) for t in ("What customers say", *said)])
+    quote = plan_offline(b, script, 30).scenes[3]
+    assert (quote.kind, quote.attribution) == ("quote", "Maria Lopez")
+    assert quote.quote.endswith("started delivering.")
+
+
 def test_quotes_and_their_attribution() -> None:
     assert quote_fields("“It just works,” says Maria Lopez of Acme.") == {
         "quote": "It just works",
