@@ -69,6 +69,10 @@ _URL = re.compile(
     r"|\b(?:[\w-]+\.)+(?:com|io|org|net|dev|app|co|ai)\b(?:/[^\s<>\"]*)?"
 )
 _BETWEEN = re.compile(r"\b(?:between|zwischen|entre)\b[^,.;]*$", re.IGNORECASE)
+_CHANGE = {
+    **dict.fromkeys(_wordlist("grew grows rose rises increased climbed jumped gained up"), "growth"),
+    **dict.fromkeys(_wordlist("fell falls dropped drops decreased declined shrank down"), "decline"),
+}
 _DASHED = re.compile(r"\d\s*[-–]\s*[$€£¥]?$")
 _TO_NEXT = re.compile(r"\s*(?:to|bis|à|a|-|–)\s*[$€£¥]?\d")
 _CHANNEL = re.compile(r"(?<![\w&])#[a-z0-9][a-z0-9_-]{0,79}")
@@ -171,8 +175,15 @@ def _label(sentence: str, start: int, end: int) -> str:
     after = re.split(r"\band\b", sentence[end:clause_end])[0].split()
     # Another figure is not part of this one's label ("grew 18% ... to $4.2M").
     after = after[: next((i for i, w in enumerate(after) if re.search(r"\d", w)), len(after))]
+    # "Revenue grew 12%": the 12% is the growth, not the revenue.
+    change = _CHANGE.get(before[-1].lower().strip(",.")) if before else None
+    if change is None and len(before) > 1 and before[-1].lower() == "by":
+        change = _CHANGE.get(before[-2].lower().strip(",."))
+    change = change if re.search(r"(?:[%x×]|percent|times)$", sentence[start:end].strip()) else None
     while before and before[-1].lower().strip(",.") in _DANGLING:
         before.pop()
+    if change and before:
+        before.append(change)
     while after and after[0].lower() in _DANGLING - {"per", "in", "of"}:
         after.pop(0)
     while after and after[-1].lower() in _DANGLING:

@@ -53,7 +53,7 @@ def test_every_kind_is_read_from_the_script() -> None:
         title.headline == "Nimbus: the quarter in review"
         and title.subtitle == "Nimbus keeps every file in sync"
     )
-    assert (stat.figure, stat.unit, stat.label) == ("12%", "", "Revenue across every region")
+    assert (stat.figure, stat.unit, stat.label) == ("12%", "", "Revenue growth across every region")
     assert items.items == ["Works offline", "Resolves conflicts for you", "Encrypts everything end to end"]
     assert (quote.quote, quote.attribution) == ("Nimbus saved our launch week.", "Ana Ruiz")
     assert statement.headline == "Scene 4"
@@ -71,7 +71,9 @@ def test_every_kind_is_read_from_the_script() -> None:
         ("Sales hit $4.2 million last year.", "$4.2M", "", "Sales hit last year"),
         ("Support answers within 30 days.", "30", "days", "Support answers"),
         ("Teams ship 3x faster with it.", "3x", "", "Teams ship faster with it"),
-        ("Churn fell by 12 percent.", "12%", "", "Churn"),
+        ("Churn fell by 12 percent.", "12%", "", "Churn decline"),
+        ("Revenue grew 12% this quarter.", "12%", "", "Revenue growth this quarter"),
+        ("Churn fell to 3.1%.", "3.1%", "", "Churn"),
         ("Setup takes two minutes and needs no IT ticket.", "2", "minutes", "Setup"),
         ("Our NPS climbed from 41 to 56 this quarter.", "56", "", "Our NPS climbed from 41"),
     ],
@@ -219,7 +221,7 @@ def test_the_title_card_does_not_show_words_the_next_scenes_say() -> None:
     ("text", "figure", "label"),
     [
         # The full stop inside "$4.2M" ended the clause: "Revenue quarter over quarter to $4".
-        ("Revenue grew 18% quarter over quarter to $4.2M.", "18%", "Revenue quarter over quarter"),
+        ("Revenue grew 18% quarter over quarter to $4.2M.", "18%", "Revenue growth quarter over quarter"),
         # A lone article is no label: the words after the figure say what it counts.
         ("El 92% de los equipos beta dijo que trabaja más rápido.", "92%", "De los equipos beta dijo"),
     ],
