@@ -20,6 +20,7 @@ from pipeline.llm import ChatModel, UnusableAnswer, as_prompt_json
 from pipeline.models import Script, ScriptScene, Usage
 from pipeline.text import (
     HEADLINE_MAX_WORDS,
+    NUMBER_WORDS,
     ends_sentence,
     for_speech,
     headline_from,
@@ -93,6 +94,17 @@ def _is_call_to_action(text: str) -> bool:
     return first in _IMPERATIVES or bool(re.search(r"https?://|www\.|\.com\b|@\w|#\w", text))
 
 
+# A sentence with a number or a date carries a fact people act on ("We move on the twelfth of
+# March", "Expect it by Friday"); kept before the ones around it.
+_FACT = re.compile(
+    r"\d|\b(?:January|February|March|April|June|July|August|September|October|November|December"
+    r"|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+    r"|\b(?:tomorrow|tonight|(?:four|fif|six|seven|eigh|nin|ten|eleven|twelf|thirteen|fifteen|twentie|thirtie)th"
+    r"|" + "|".join(sorted(NUMBER_WORDS)) + r")\b",
+    re.IGNORECASE,
+)
+
+
 def _ranked(description: str, title: str) -> tuple[list[_Sentence], int]:
     """The description's sentences with an importance score; repeats (and the title) left out.
 
@@ -109,7 +121,7 @@ def _ranked(description: str, title: str) -> tuple[list[_Sentence], int]:
                 continue
             seen.add(_key(text))
             score = 50 if j == 0 else 0
-            score += 30 if re.search(r"\d", text) else 0
+            score += 30 if _FACT.search(text) else 0
             out.append(_Sentence(for_speech(text), len(out), score))
     if out:
         out[0].score += 100

@@ -145,6 +145,18 @@ def test_long_description_keeps_first_sentences_numbers_and_the_call_to_action()
     assert len(written.omitted) > 30
 
 
+def test_a_date_in_words_counts_as_a_fact_when_sentences_are_left_out() -> None:
+    filler = " ".join(f"Room {c} has a plant." for c in "ABCDEFGHIJKLMNOP").replace("Room", "The room")
+    b = Briefing(
+        title="The office move",
+        description=f"Our office moves soon. {filler} We move on the twelfth of March. See you there.",
+        duration=15,
+    )
+    written = offline_script(b)
+    assert "We move on the twelfth of March." in " ".join(s.narration for s in written.script.scenes)
+    assert written.omitted
+
+
 @pytest.mark.parametrize(
     ("feedback", "understood"),
     [
