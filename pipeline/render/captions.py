@@ -143,11 +143,15 @@ def _ts(t: float) -> str:
     return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
 
 
+CHAR_WIDTH = 0.66  # a bold caption character's average width, in font sizes (DejaVu Sans Bold)
+
+
 def layout(width: int, height: int, scale: float = 1.0) -> tuple[int, int, int]:
     """(font size, bottom margin, characters per line) for the frame."""
-    size = round((height * 0.06 if width > height else width * 0.066) * scale)
+    # A square frame is wide enough for the landscape size; only portrait sizes by width.
+    size = round((height * 0.06 if width >= height else width * 0.066) * 0.93 ** (width == height) * scale)
     margin = round(height * (0.07 if width >= height else 0.16))
-    chars = max(10, int(width * 0.86 / (size * 0.62)))
+    chars = max(10, int(width * 0.86 / (size * CHAR_WIDTH)))
     return size, margin, chars
 
 
@@ -201,8 +205,16 @@ def to_ass(
             if reads_right_to_left("".join(c.words))
             else _ltr_text(c, look.highlight)
         )
-        lines.append(f"Dialogue: 0,{_ts(max(0.0, start))},{_ts(end)},Caption,,0,0,0,,{text}")
+        fit = _fit_word(c, size, chars)
+        lines.append(f"Dialogue: 0,{_ts(max(0.0, start))},{_ts(end)},Caption,,0,0,0,,{fit}{text}")
     return head + "\n".join(lines) + "\n"
+
+
+def _fit_word(c: Caption, size: int, chars: int) -> str:
+    """A smaller font for a page holding a word longer than a line (an address, a URL), which
+    libass cannot wrap: it ran to the frame's edges."""
+    longest = max((len(w) for w in c.words), default=0)
+    return f"{{\\fs{size * chars // longest}}}" if longest > chars else ""
 
 
 def _lit(word: str, colour: str) -> str:

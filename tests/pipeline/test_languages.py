@@ -155,22 +155,32 @@ def test_headlines_in_rtl_scripts_read_right_to_left_and_arabic_is_joined(lang: 
         assert not np.array_equal(_ink(first, fnt), _ink(first, basic))
 
 
-def _libass(tmp: Path, text: str, current: int = 0) -> np.ndarray:
-    """One caption line as the editor burns it (libass, the bundled font), as grey pixels."""
+def _libass(tmp: Path, text: str, current: int = 0, size: tuple[int, int] = (426, 240)) -> np.ndarray:
+    """One caption page as the editor burns it (libass, the bundled font), as grey pixels."""
     fonts = tmp / "fonts"
     fonts.mkdir(exist_ok=True)
     (fonts / font_path().name).write_bytes(font_path().read_bytes())
     words = text.split()
     states = [cap.Caption(0.0, 1.0, tuple(words), current)]
     ass = tmp / "c.ass"
-    ass.write_text(cap.to_ass(states, 426, 240), encoding="utf-8")
+    ass.write_text(cap.to_ass(states, *size), encoding="utf-8")
     png = tmp / "c.png"
     subprocess.run(
         [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
-         "color=black:s=426x240:d=1", "-vf", "ass=c.ass:fontsdir=fonts", "-frames:v", "1", "c.png"],
+         f"color=black:s={size[0]}x{size[1]}:d=1", "-vf", "ass=c.ass:fontsdir=fonts", "-frames:v", "1",
+         "c.png"],
         cwd=tmp, check=True,
     )  # fmt: skip
     return np.asarray(Image.open(png).convert("L"))
+
+
+@pytest.mark.parametrize("size", [(720, 720), (720, 1280), (1280, 720)])
+def test_a_caption_word_longer_than_a_line_stays_inside_the_side_margins(tmp_path: Path, size) -> None:
+    ink = np.flatnonzero(
+        (_libass(tmp_path, "or email support@orbit-example-company.com.", 1, size) > 60).max(0)
+    )
+    side = round(size[0] * 0.05)  # the outline may reach a little past the 6% margin
+    assert ink[0] >= side and ink[-1] <= size[0] - side, (ink[0], ink[-1])
 
 
 def test_captions_in_hebrew_read_right_to_left(tmp_path: Path) -> None:
