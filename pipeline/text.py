@@ -70,6 +70,11 @@ def for_speech(text: str) -> str:
     return _URL_SCHEME.sub("", text)
 
 
+def shown_link(link: str) -> str:
+    """A link as a card shows it: without "https://" and "www." (people type it without)."""
+    return re.sub(r"^(?:https?://)?(?:www\.)?", "", link, flags=re.IGNORECASE)
+
+
 def _bare(word: str) -> str:
     return word.lower().strip("\"'“”‘’()[],;:!?…")
 

@@ -13,7 +13,7 @@ import re
 from pipeline.agents.fixed_lines import FIXED_LINES
 from pipeline.briefing import Briefing
 from pipeline.models import ScenePlan, Script, ScriptScene, Storyboard
-from pipeline.text import OTHER_SMALL_WORDS, headline_from, sentences, speakable
+from pipeline.text import OTHER_SMALL_WORDS, headline_from, sentences, shown_link, speakable
 
 
 def _wordlist(text: str) -> list[str]:
@@ -285,14 +285,23 @@ def _imperative(sentence: str) -> bool:
     return bool(first) and first[0].lower().strip(",") in IMPERATIVES
 
 
+def _action(sentence: str) -> str:
+    """The call to action in `sentence`: all of it when it is one ("Try it today."), or its last
+    clause ("The beta ends on Friday, so upgrade now." -> "Upgrade now."); else ""."""
+    if _imperative(sentence):
+        return sentence
+    m = re.search(r"[,;:—–]\s*(?:so|and|then|now)?\s*(?P<clause>\w[^,;:—–]*)$", sentence)
+    return _cap(m.group("clause")) if m and _imperative(m.group("clause")) else ""
+
+
 def _card_words(sentence: str) -> str:
-    # The link has its own line on the card: "Join us in #launch" reads "Join us". A sentence
-    # naming several ("Join #general, #random and your team channel") keeps them: cut, it
-    # would read "Join,, and your team channel".
+    # The link has its own line on the card: "Join us in #launch" reads "Join us". A list of
+    # them ("Join #general, #random and your team channel") stays: cut, it would read
+    # "Join,, and your team channel".
     where = r"(?:\s+(?:at|in|on|to|via|from|en|a|sur|auf|bei|unter|em|no|na|op))?\s*"
     links = f"(?:{_URL.pattern}|{_CHANNEL.pattern})"
-    several = len(re.findall(links, sentence)) > 1
-    text = (sentence if several else re.sub(where + links, "", sentence)).strip(" .!")
+    listed = re.search(rf"{links}(?:\s*(?:,|,?\s*and|,?\s*or)\s*{links})+", sentence)
+    text = (sentence if listed else re.sub(where + links, "", sentence)).strip(" .!")
     return _words(text, CTA_WORDS) if len(text.split()) <= CTA_WORDS else headline_from(text, CTA_WORDS)
 
 
@@ -301,8 +310,8 @@ def call_to_action(briefing: Briefing, last: ScriptScene | None, shown: tuple[st
     briefing's last one, else the closing scene's own last sentence, else the title; never words
     an earlier card (`shown`) showed already."""
     said = [s for s in sentences(last.narration if last else "") if s not in FIXED_LINES]
-    candidates = [s for s in said if _imperative(s)][::-1]
-    candidates += [s for s in sentences(briefing.description) if _imperative(s)][::-1]
+    candidates = [a for a in map(_action, said) if a][::-1]
+    candidates += [a for a in map(_action, sentences(briefing.description)) if a][::-1]
     candidates += said[::-1]
     seen = {_plain(t) for t in shown}
     for sentence in candidates:
@@ -383,7 +392,7 @@ def assign_kinds(briefing: Briefing, script: Script, board: Storyboard) -> Story
         elif i == n - 1:
             cta = call_to_action(briefing, scene, tuple(p.headline for p in out))
             link = plan.link if plan.kind == "closing" and plan.link else find_link(briefing)
-            link = "" if link and link in cta else link  # the card's words show it already
+            link = "" if link and shown_link(link).lower() in cta.lower() else link  # the card says it
             plan = plan.model_copy(update={"kind": "closing", "headline": cta, "link": link})
         elif scene is not None:
             previous = scenes[i - 1]

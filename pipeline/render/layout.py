@@ -9,7 +9,6 @@ above the captions.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -20,7 +19,7 @@ from fontTools.ttLib import TTFont, TTLibError
 from pipeline.models import ScenePlan
 from pipeline.render import captions as cap
 from pipeline.render.stills import font, wrap
-from pipeline.text import reads_right_to_left
+from pipeline.text import reads_right_to_left, shown_link
 
 LINE = 1.2  # line step as a multiple of the font size (DejaVu's ascent + descent is 1.16)
 SAFE = 0.05  # title-safe margin on each side: the middle 90% of the frame
@@ -261,11 +260,6 @@ def stack(
         blocks.append(Block(spec.role, tuple(lines), size, Rect(x, y, w, h), align, indent, each))
         y += h
     return blocks
-
-
-def shown_link(link: str) -> str:
-    """A link as a card shows it: without "https://" and "www." (people type it without)."""
-    return re.sub(r"^(?:https?://)?(?:www\.)?", "", link, flags=re.I)
 
 
 def _landscape(width: int, height: int) -> bool:

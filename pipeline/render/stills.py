@@ -58,7 +58,8 @@ def _split_long(word: str, fnt: ImageFont.FreeTypeFont, max_w: int) -> list[str]
     pieces, cur = [], ""
     for ch in word:
         if cur and fnt.getlength(cur + ch) > max_w:
-            cut = max(cur.rfind(b) for b in BREAKS) + 1
+            # After the last "/" if there is one ("releases/" + "2.0"), else the last of the rest.
+            cut = (cur.rfind("/") + 1) or max(cur.rfind(b) for b in BREAKS) + 1
             if cut > 0:
                 pieces.append(cur[:cut])
                 cur = cur[cut:] + ch

@@ -78,6 +78,7 @@ def test_a_long_word_shrinks_the_text_before_it_is_broken(width: int, height: in
             if block.role == "link":  # shown without its scheme; any break after a "/" or "."
                 assert "".join(block.lines) == "orbit.example.com/releases/2.0", block.lines
                 assert all(line[-1] in "/." for line in block.lines[:-1]), block.lines
+                assert "2.0" in block.lines[-1]  # a "/" is taken before a "." ("releases/2." + "0")
             else:
                 assert set(shown) <= set(plan.headline.split()), block.lines  # every word whole
 

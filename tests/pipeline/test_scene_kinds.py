@@ -156,6 +156,22 @@ def test_a_quotation_of_two_sentences_is_one_quote_with_its_speaker_named_before
     assert quote.quote.endswith("started delivering.")
 
 
+def test_the_closing_card_says_what_the_closing_scene_asks() -> None:
+    b = Briefing(
+        title="Orbit 2.0",
+        description=(
+            "Orbit 2.0 ships today. Read the release notes at https://orbit.example.com/releases/2.0 "
+            "and download it from orbit.example.com/download. The beta ends on Friday, so upgrade now."
+        ),
+        duration=20,
+    )
+    last = ScriptScene(narration="The beta ends on Friday, so upgrade now.", key_point="x")
+    assert call_to_action(b, last) == "Upgrade now"  # a clause asks, not only a whole sentence
+    # Two addresses inside a sentence are taken out; the card's link line shows the first.
+    notes = ScriptScene(narration=sentences(b.description)[1], key_point="x")
+    assert call_to_action(b, notes) == "Read the release notes and download it"
+
+
 def test_quotes_and_their_attribution() -> None:
     assert quote_fields("“It just works,” says Maria Lopez of Acme.") == {
         "quote": "It just works",
