@@ -392,13 +392,16 @@ _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
 def count_states(figure: str, steps: int = COUNT_STEPS) -> list[str]:
-    """The figure counting up from zero: "$4.2M" -> "$0.0M", ..., "$4.2M" (same format)."""
+    """The figure counting up from zero: "$4.2M" -> "$0.0M", ..., "$4.2M" (same format); a
+    whole number under 10 does not count."""
     m = _NUMBER.search(figure)
     if not m:
         return [figure]
     raw = m.group(0)
     value = float(raw.replace(",", ""))
     decimals = len(raw.split(".")[1]) if "." in raw else 0
+    if value < 10 and not decimals:
+        return [figure]  # "3x" counted up shows "0x", "1x", "2x": a small whole number just lands
     out = []
     for k in range(steps):
         u = k / (steps - 1)

@@ -224,6 +224,7 @@ def test_count_up_keeps_the_figure_format() -> None:
     assert states[0] == "$0.0M" and states[-1] == "$4.2M" and len(states) == 5
     assert count_states("1,200 users", 3)[1].endswith(" users") and "," in count_states("1,200", 3)[1]
     assert count_states("n/a") == ["n/a"]
+    assert count_states("3x") == ["3x"]  # a small whole number lands; "0x faster" is no state to show
 
 
 def test_the_title_card_does_not_show_words_the_next_scenes_say() -> None:
