@@ -205,7 +205,8 @@ def trim_words(text: str, limit: int) -> str:
 def is_dangling(headline: str) -> bool:
     """True when a headline ends on a word that leaves it unfinished ("in", "the", "and", ",")."""
     words = headline.split()
-    return not words or headline.rstrip()[-1] in ",;:–—-" or _bare(words[-1]) in FUNCTION_WORDS
+    last = _bare(words[-1]) if words else ""
+    return not words or headline.rstrip()[-1] in ",;:–—-" or last in FUNCTION_WORDS | _OTHER_DANGLING
 
 
 def _capital(text: str) -> str:
@@ -224,12 +225,12 @@ def _clean_end(text: str) -> str:
 def _ends_well(word: str) -> bool:
     bare = _bare(word)
     # Not a function word, a bare number ("open two") or a particle ("work from home up").
-    return bare not in FUNCTION_WORDS | NUMBER_WORDS | _PARTICLES and not bare.isdigit()
+    return bare not in FUNCTION_WORDS | _OTHER_DANGLING | NUMBER_WORDS | _PARTICLES and not bare.isdigit()
 
 
 def _cut(words: list[str], limit: int) -> list[str]:
     """The longest start of `words` (at most `limit`) that ends where a phrase ends."""
-    for breaks in (_CLAUSE_WORDS, _PREPOSITIONS, ADVERBS, FUNCTION_WORDS):
+    for breaks in (_CLAUSE_WORDS, _PREPOSITIONS, ADVERBS, FUNCTION_WORDS | _OTHER_DANGLING):
         for k in range(min(limit, len(words) - 1), 2, -1):
             if _bare(words[k]) in breaks and _ends_well(words[k - 1]):
                 return words[:k]
@@ -317,6 +318,15 @@ OTHER_SMALL_WORDS = wordset(
     pas ce cette sont het een van ook zijn niet wij o os da do dos não em com uma il lo gli della
     di che è sono per"""
 )
+# The articles, prepositions and conjunctions among them: a headline cut after one is unfinished
+# ("Ab dem 1. Januar gilt bei uns ein"); words that may end a phrase ("what to do") are not.
+_OTHER_DANGLING = (
+    OTHER_SMALL_WORDS
+    | wordset(
+        "an bis zu aus vor um durch seit ab pro ohne gegen zwischen de desde hasta sin sobre entre hacia "
+        "al à par sans sous vers chez au aux"
+    )
+) - wordset("do die es sie lo le ya il ist sind est sont está están pas")
 
 
 def reads_english(text: str) -> bool:

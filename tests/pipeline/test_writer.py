@@ -16,7 +16,15 @@ from pipeline.agents.narrator import LEAD_IN, MAX_SPEED, SENTENCE_GAP, TAIL
 from pipeline.agents.scriptwriter import MIN_PACE, offline_script, title_line
 from pipeline.agents.storyboarder import plan_offline
 from pipeline.feedback import read_feedback
-from pipeline.text import FUNCTION_WORDS, HEADLINE_MAX_WORDS, for_speech, sentences, speakable, spoken_seconds
+from pipeline.text import (
+    FUNCTION_WORDS,
+    HEADLINE_MAX_WORDS,
+    for_speech,
+    headline_from,
+    sentences,
+    speakable,
+    spoken_seconds,
+)
 
 BRIEFINGS = [
     parse_briefing(d)
@@ -143,6 +151,32 @@ def test_long_description_keeps_first_sentences_numbers_and_the_call_to_action()
     assert "Every employee gets 25 days of paid holiday a year." in said
     assert "Public holidays come on top of that." in written.omitted
     assert len(written.omitted) > 30
+
+
+@pytest.mark.parametrize(
+    ("sentence", "headline"),
+    [
+        ("Ab dem 1. Januar gilt bei uns ein neues Arbeitszeitmodell.", "Ab dem 1. Januar gilt bei uns"),
+        ("Mobiles Arbeiten ist an bis zu drei Tagen pro Woche möglich und erwünscht.", None),
+        ("El equipo de ventas cerró el trimestre con un crecimiento del doce por ciento.", None),
+    ],
+)
+def test_a_headline_in_another_language_is_not_cut_after_an_article(sentence: str, headline) -> None:
+    got = headline_from(sentence)
+    assert got.split()[-1].lower() not in {
+        "ein",
+        "eine",
+        "dem",
+        "der",
+        "an",
+        "bis",
+        "zu",
+        "el",
+        "un",
+        "con",
+        "del",
+    }
+    assert headline is None or got == headline
 
 
 def test_a_date_in_words_counts_as_a_fact_when_sentences_are_left_out() -> None:
