@@ -195,6 +195,9 @@ class TaskStore:
                     task = current.model_copy(update={**fields, "updated": time.time()})
                     pipe.multi()
                     pipe.set(key, task.model_dump_json(), ex=self.ttl)
+                    if task.root_ts and task.root_ts != current.root_ts:
+                        # Its thread, just opened: replies in it lead here, from the same write.
+                        pipe.set(self.thread_key(task.channel, task.root_ts), task.id, ex=self.ttl)
                     await pipe.execute()
                     return task
                 except WatchError:
@@ -251,12 +254,14 @@ class TaskStore:
         raw = await self.redis.get(f"{PREFIX}:batch:{batch_id}")
         return json.loads(raw) if raw else None
 
-    async def link_thread(self, channel: str, ts: str, task_id: str) -> None:
-        """Remember which task a chat thread belongs to, so replies in it reach the task."""
-        await self.redis.set(f"{PREFIX}:thread:{channel}:{ts}", task_id, ex=self.ttl)
+    @staticmethod
+    def thread_key(channel: str, ts: str) -> str:
+        """Which task a chat thread belongs to, so replies in it reach the task: written by the
+        update that records the thread's root message (`transition`)."""
+        return f"{PREFIX}:thread:{channel}:{ts}"
 
     async def task_of_thread(self, channel: str, ts: str) -> Task | None:
-        task_id = await self.redis.get(f"{PREFIX}:thread:{channel}:{ts}")
+        task_id = await self.redis.get(self.thread_key(channel, ts))
         return (
             await self.get(task_id.decode() if isinstance(task_id, bytes) else task_id) if task_id else None
         )
