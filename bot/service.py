@@ -136,7 +136,8 @@ class TaskService:
             )
             await self.notifier(task).on_status(failed or task)
             return failed
-        task = await self.store.update(task.id, **opened) or task  # with the thread's link
+        if opened:  # what opening recorded (a Slack root message, with its thread's link)
+            task = await self.store.update(task.id, **opened) or task
         await self.queue.send(task.job or jobs.generate(task.id, attempt))
         logger.info("task queued")
         return task
