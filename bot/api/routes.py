@@ -32,7 +32,6 @@ from bot.api.schemas import (
     VideoOut,
     VideoRequest,
 )
-from bot.heartbeat import live_workers
 from bot.housekeeping import remove
 from bot.service import LimitReached, NotFound, NotRetryable, RateLimited, Stale
 from bot.settings import Settings
@@ -295,12 +294,13 @@ class Api:
         key = await self.gate.check(request)
         rows = await self.core.store.page(key.owner, 500)
         totals = totals_of([task for task, _ in rows])
+        depth, workers = await self.core.queue.depth_and_workers()
         out = StatsOut(
             by_status=totals["by_status"],
             median_seconds=totals["median_seconds"],
             total_cost_usd=round(totals["total_cost"], 4),
-            queue_depth=await self.core.queue.depth(),
-            workers=await live_workers(self.core.store.redis),
+            queue_depth=depth,
+            workers=workers,
         )
         return web.json_response(out.model_dump(mode="json"))
 
