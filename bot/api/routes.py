@@ -84,7 +84,9 @@ class Api:
         if task.revision and task.status in (Status.AWAITING_REVIEW, Status.DELIVERED, Status.QUEUED):
             work = self.settings.task_dir(task.id)
             draft = await self.core.store.get_draft(task.id, task.revision, work)
-        eta = await eta_of(self.core.store.redis, task.id) if task.status in ACTIVE else None
+        # The worker estimates as it runs: a task no job has begun (a new one) has no estimate yet.
+        running = task.status in ACTIVE and task.started is not None
+        eta = await eta_of(self.core.store.redis, task.id) if running else None
         return VideoOut.of(task, draft, eta, await download_link(self.core.storage.link, task))
 
     async def check_request(self, req: VideoRequest, key: ApiKey, where: str = "") -> None:
