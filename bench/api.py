@@ -5,7 +5,8 @@ Run: python bench/api.py [--requests 200] [--concurrency 50] [--rounds 3]
 Starts Redis, the Slack emulator and `python -m bot web` (bench/stack.py), makes an API key,
 then in each round sends N `POST /api/v1/videos` (a valid briefing: a task is recorded and a job
 queued; no worker runs) and N signed Slack modal submissions, 50 at a time, and prints the
-p50/p99/max time to the HTTP answer of each.
+p50/p99/max time to the HTTP answer of each, the web process's CPU time per request of each
+kind, and the machine's load.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import json
 import time
 
 from redis.asyncio import Redis
-from stack import Stack, percentiles, stack
+from stack import Stack, load, percentiles, stack
 
 from bot.api.keys import KeyStore
 from tests.bot.support import submission
@@ -61,17 +62,26 @@ async def run(requests: int, concurrency: int, rounds: int) -> None:
         await batch([lambda: api_call(s, token)] * concurrency, concurrency)  # warm the connections
         api_all: list[float] = []
         slack_all: list[float] = []
+        api_cpu = slack_cpu = 0.0
+        print(load())
         for r in range(rounds):
+            cpu = s.web_cpu()
             api_ms, api_errors = await batch([lambda: api_call(s, token)] * requests, concurrency)
+            api_cpu += s.web_cpu() - cpu
+            cpu = s.web_cpu()
             slack_ms, slack_errors = await batch(
                 [lambda i=r * requests + i: slack_call(s, i) for i in range(requests)], concurrency
             )
+            slack_cpu += s.web_cpu() - cpu
             api_all += api_ms
             slack_all += slack_ms
             print(f"round {r + 1}: API {percentiles(api_ms)} ({api_errors} errors)")
             print(f"round {r + 1}: Slack {percentiles(slack_ms)} ({slack_errors} errors)")
-        print(f"all rounds, {concurrency} concurrent: API   {percentiles(api_all)}")
-        print(f"all rounds, {concurrency} concurrent: Slack {percentiles(slack_all)}")
+        api_cpu, slack_cpu = api_cpu * 1000 / len(api_all), slack_cpu * 1000 / len(slack_all)
+        head = f"all rounds, {concurrency} concurrent:"
+        print(f"{head} API   {percentiles(api_all)}; web CPU {api_cpu:.2f} ms/request")
+        print(f"{head} Slack {percentiles(slack_all)}; web CPU {slack_cpu:.2f} ms/request")
+        print(load())
         if errors := s.errors_logged():
             print("errors logged by the web app:", *errors[:5], sep="\n  ")
 

@@ -34,6 +34,13 @@ class Stack:
     port: int
     client: SignedClient
     web_log: Path
+    web_pid: int = 0
+
+    def web_cpu(self) -> float:
+        """CPU seconds (user + system) the web process has used so far: unlike latency, a
+        figure the other work on a shared machine barely moves."""
+        fields = Path(f"/proc/{self.web_pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {
@@ -111,6 +118,7 @@ async def stack(**web_env: str) -> AsyncIterator[Stack]:
                     stderr=s.web_log.open("w"),
                     cwd=ROOT,
                 )
+                s.web_pid = web.pid
                 await _wait_ready(session, port)
                 yield s
     finally:
@@ -131,6 +139,11 @@ async def _wait_ready(session: aiohttp.ClientSession, port: int) -> None:
             pass
         await asyncio.sleep(0.05)
     raise RuntimeError("the web app did not start")
+
+
+def load() -> str:
+    """The machine's 1-minute load average and its CPU count, to read the latencies by."""
+    return f"load {Path('/proc/loadavg').read_text().split()[0]} on {os.cpu_count()} CPUs"
 
 
 def percentiles(latencies_ms: list[float]) -> str:

@@ -1,4 +1,5 @@
-"""Which workers are alive: each beats into one sorted set; /health and stats count them."""
+"""Which workers are alive: each beats into one sorted set; /health and stats count those whose
+last beat is under WORKER_TTL seconds old (`Queue.depth_and_workers`)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,6 @@ from redis.exceptions import RedisError
 
 WORKERS = "oma:workers"  # sorted set: worker id -> last heartbeat (unix seconds)
 WORKER_TTL = 30
-
-
-async def live_workers(redis: ArqRedis) -> int:
-    """Workers whose heartbeat is under WORKER_TTL seconds old (one round trip)."""
-    return int(await redis.zcount(WORKERS, time.time() - WORKER_TTL, "+inf"))
 
 
 async def beat(redis: ArqRedis, worker_id: str) -> None:

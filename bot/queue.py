@@ -11,10 +11,13 @@ so a job whose enqueue was lost (Redis failed between the two) is sent again by 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from arq.connections import ArqRedis
 from pydantic import BaseModel
+
+from bot.heartbeat import WORKER_TTL, WORKERS
 
 GENERATE = "generate"
 REVISE = "revise"
@@ -58,3 +61,12 @@ class Queue:
 
     async def depth(self) -> int:
         return int(await self.redis.zcard(QUEUE_KEY))
+
+    async def depth_and_workers(self) -> tuple[int, int]:
+        """The jobs waiting and the workers alive (a heartbeat under WORKER_TTL old), in one round
+        trip: /video stats, the API's stats and /health ask for both."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(QUEUE_KEY)
+            pipe.zcount(WORKERS, time.time() - WORKER_TTL, "+inf")
+            depth, workers = await pipe.execute()
+        return int(depth), int(workers)

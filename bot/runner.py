@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import arq.worker
 from aiohttp import web
@@ -76,6 +77,11 @@ async def serve_web(settings: Settings) -> None:
     app = create_app(settings=settings)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    # What is alive now (modules, pydantic's and Bolt's schemas, the app: ~150k objects) lives
+    # as long as the process. Frozen, the collector stops walking it at every full collection,
+    # which otherwise paused every request in flight for ~80 ms a few times a minute under load.
+    gc.collect()
+    gc.freeze()
     await web.TCPSite(runner, "0.0.0.0", settings.port).start()
     logger.info("web app on port {}", settings.port)
     if settings.slack_app_token:

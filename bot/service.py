@@ -136,9 +136,8 @@ class TaskService:
             )
             await self.notifier(task).on_status(failed or task)
             return failed
-        task = await self.store.update(task.id, **opened) or task
-        if task.root_ts:
-            await self.store.link_thread(task.channel, task.root_ts, task.id)
+        if opened:  # what opening recorded (a Slack root message, with its thread's link)
+            task = await self.store.update(task.id, **opened) or task
         await self.queue.send(task.job or jobs.generate(task.id, attempt))
         logger.info("task queued")
         return task

@@ -8,7 +8,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from bot.heartbeat import live_workers
 from bot.queue import Queue
 from bot.tasks import Task, TaskStore, TaskSummary
 
@@ -32,11 +31,8 @@ class Stats:
 
     async def with_queue(self) -> dict[str, Any]:
         """The totals plus the live queue depth and worker count."""
-        return {
-            **await self.totals(),
-            "queue_depth": await self.queue.depth(),
-            "workers": await live_workers(self.store.redis),
-        }
+        depth, workers = await self.queue.depth_and_workers()
+        return {**await self.totals(), "queue_depth": depth, "workers": workers}
 
 
 def totals_of(tasks: Sequence[TaskSummary | Task]) -> dict[str, Any]:

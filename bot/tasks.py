@@ -11,7 +11,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 from bot.queue import Job
 from pipeline import Briefing, Draft
@@ -129,12 +128,23 @@ class TaskSummary(BaseModel):
     cost_usd: float = 0.0
 
 
+# Compare and set: the record is replaced only if it is still exactly what the caller read (and,
+# with a second key, the thread it just gained links to it in the same step); 0 when it changed.
+_SWAP = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+if #KEYS > 1 then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[3]) end
+return 1
+"""
+
+
 class TaskStore:
     """CRUD for Task records plus the indexes /video list and /video stats need."""
 
     def __init__(self, redis: Redis, ttl_seconds: int = 7 * 86400) -> None:
         self.redis = redis
         self.ttl = ttl_seconds
+        self._swap = redis.register_script(_SWAP)
 
     @staticmethod
     def key(task_id: str) -> str:
@@ -177,28 +187,26 @@ class TaskStore:
         and `when(task)` holds; the changed task, or None when it is gone or the check failed.
 
         Two writers of one record (the job and its progress pump; an approval and the expiry
-        sweep) never undo each other: a write in between (WATCH) makes this read and check
-        the record again, so exactly one of two competing transitions wins."""
+        sweep) never undo each other: the write happens only if the record is still the one
+        read (compare and set, in Redis), else it is read and checked again, so exactly one of
+        two competing transitions wins. Two round trips, where WATCH/GET/MULTI took three."""
         key = self.key(task_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    raw = await pipe.get(key)
-                    if raw is None:
-                        return None
-                    current = Task.model_validate_json(raw)
-                    if expected is not None and current.status not in expected:
-                        return None
-                    if when is not None and not when(current):
-                        return None
-                    task = current.model_copy(update={**fields, "updated": time.time()})
-                    pipe.multi()
-                    pipe.set(key, task.model_dump_json(), ex=self.ttl)
-                    await pipe.execute()
-                    return task
-                except WatchError:
-                    continue
+        while True:
+            raw = await self.redis.get(key)
+            if raw is None:
+                return None
+            current = Task.model_validate_json(raw)
+            if expected is not None and current.status not in expected:
+                return None
+            if when is not None and not when(current):
+                return None
+            task = current.model_copy(update={**fields, "updated": time.time()})
+            keys = [key]
+            if task.root_ts and task.root_ts != current.root_ts:
+                # Its thread, just opened: replies in it lead here, from the same write.
+                keys.append(self.thread_key(task.channel, task.root_ts))
+            if await self._swap(keys=keys, args=[raw, task.model_dump_json(), self.ttl, task.id]):
+                return task
 
     async def delete(self, task_id: str) -> bool:
         """Remove the record, its drafts and its index entries; False when it was gone already."""
@@ -251,12 +259,14 @@ class TaskStore:
         raw = await self.redis.get(f"{PREFIX}:batch:{batch_id}")
         return json.loads(raw) if raw else None
 
-    async def link_thread(self, channel: str, ts: str, task_id: str) -> None:
-        """Remember which task a chat thread belongs to, so replies in it reach the task."""
-        await self.redis.set(f"{PREFIX}:thread:{channel}:{ts}", task_id, ex=self.ttl)
+    @staticmethod
+    def thread_key(channel: str, ts: str) -> str:
+        """Which task a chat thread belongs to, so replies in it reach the task: written by the
+        update that records the thread's root message (`transition`)."""
+        return f"{PREFIX}:thread:{channel}:{ts}"
 
     async def task_of_thread(self, channel: str, ts: str) -> Task | None:
-        task_id = await self.redis.get(f"{PREFIX}:thread:{channel}:{ts}")
+        task_id = await self.redis.get(self.thread_key(channel, ts))
         return (
             await self.get(task_id.decode() if isinstance(task_id, bytes) else task_id) if task_id else None
         )

@@ -26,7 +26,6 @@ from bot import api, slack
 from bot.api.errors import REQUEST_ID
 from bot.api.metrics import exposition
 from bot.doctor import backends_summary
-from bot.heartbeat import live_workers
 from bot.redis_conn import connect_redis
 from bot.settings import Settings
 from bot.slack.access import Reviewers
@@ -190,8 +189,7 @@ async def _redis_state(app: web.Application) -> dict:
     try:
         await asyncio.wait_for(redis.ping(), 2)
         latency = (time.perf_counter() - start) * 1000
-        depth = await app[DEPS].core.queue.depth()
-        workers = await live_workers(redis)
+        depth, workers = await app[DEPS].core.queue.depth_and_workers()
         arq_alive = bool(await redis.exists("arq:queue:health-check"))
     except (RedisError, OSError, TimeoutError):
         return {"redis": {"status": "down"}}

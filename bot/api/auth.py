@@ -59,10 +59,15 @@ class Gate:
 
     async def _headers(self, identity: str, wait: float) -> dict[str, str]:
         """IETF RateLimit-* fields for the one-minute window (the one a client meets first)."""
-        now = time.time()
-        inside = await self.redis.zrangebyscore(f"oma:rate:{identity}", now - 60, "+inf", withscores=True)
-        remaining = max(0, self.per_minute - len(inside))
-        reset = wait or (math.ceil(inside[0][1] + 60 - now) if inside else 0)
+        now, key = time.time(), f"oma:rate:{identity}"
+        # How many in the window and the oldest of them, not the whole window: one round trip
+        # whose size does not grow with the limit.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcount(key, now - 60, "+inf")
+            pipe.zrangebyscore(key, now - 60, "+inf", start=0, num=1, withscores=True)
+            count, oldest = await pipe.execute()
+        remaining = max(0, self.per_minute - count)
+        reset = wait or (math.ceil(oldest[0][1] + 60 - now) if oldest else 0)
         return {
             "RateLimit-Limit": str(self.per_minute),
             "RateLimit-Remaining": str(remaining),

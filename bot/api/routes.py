@@ -32,7 +32,6 @@ from bot.api.schemas import (
     VideoOut,
     VideoRequest,
 )
-from bot.heartbeat import live_workers
 from bot.housekeeping import remove
 from bot.service import LimitReached, NotFound, NotRetryable, RateLimited, Stale
 from bot.settings import Settings
@@ -85,7 +84,9 @@ class Api:
         if task.revision and task.status in (Status.AWAITING_REVIEW, Status.DELIVERED, Status.QUEUED):
             work = self.settings.task_dir(task.id)
             draft = await self.core.store.get_draft(task.id, task.revision, work)
-        eta = await eta_of(self.core.store.redis, task.id) if task.status in ACTIVE else None
+        # The worker estimates as it runs: a task no job has begun (a new one) has no estimate yet.
+        running = task.status in ACTIVE and task.started is not None
+        eta = await eta_of(self.core.store.redis, task.id) if running else None
         return VideoOut.of(task, draft, eta, await download_link(self.core.storage.link, task))
 
     async def check_request(self, req: VideoRequest, key: ApiKey, where: str = "") -> None:
@@ -295,12 +296,13 @@ class Api:
         key = await self.gate.check(request)
         rows = await self.core.store.page(key.owner, 500)
         totals = totals_of([task for task, _ in rows])
+        depth, workers = await self.core.queue.depth_and_workers()
         out = StatsOut(
             by_status=totals["by_status"],
             median_seconds=totals["median_seconds"],
             total_cost_usd=round(totals["total_cost"], 4),
-            queue_depth=await self.core.queue.depth(),
-            workers=await live_workers(self.core.store.redis),
+            queue_depth=depth,
+            workers=workers,
         )
         return web.json_response(out.model_dump(mode="json"))
 

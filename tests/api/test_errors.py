@@ -114,6 +114,7 @@ async def test_rate_limits_answer_429_with_retry_after(settings, redis, keys: Ke
         api = ApiClient(web_client.base, web_client.session, token)
         resp, _ = await api.call("POST", "/api/v1/videos", BRIEF)
         assert resp.status == 202 and resp.headers["RateLimit-Remaining"] == "2"
+        assert 59 <= int(resp.headers["RateLimit-Reset"]) <= 60  # when that request leaves the window
         resp, _ = await api.call("POST", "/api/v1/videos", BRIEF)
         assert resp.status == 202
         resp, body = await api.call("POST", "/api/v1/videos", BRIEF)  # third video in a minute

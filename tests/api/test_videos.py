@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.api.keys import KeyStore
-from bot.tasks import TaskStore
+from bot.tasks import Status, TaskStore
 from tests.api.support import BRIEF, ApiClient, receiver, signed, wait_for_event
 from tests.bot.support import run_jobs
 from tests.fakes.pexels import KEY
 from tests.media import probe
+
+
+async def test_eta_is_the_running_jobs_estimate(api: ApiClient, redis):
+    resp, task = await api.call("POST", "/api/v1/videos", BRIEF)
+    assert resp.status == 202 and task["eta_seconds"] is None  # no job has begun: no estimate yet
+    await TaskStore(redis).update(task["id"], status=Status.DRAFTING, started=time.time())
+    await redis.set(f"oma:eta:{task['id']}", f"{time.time() + 30:.1f}")  # as the worker's pump does
+    _, running = await api.call("GET", f"/api/v1/videos/{task['id']}")
+    assert 25 <= running["eta_seconds"] <= 30
 
 
 @pytest.mark.slow

@@ -149,8 +149,11 @@ async def test_health_ready_ping_metrics(web_client: SignedClient, redis, redis_
     body = json.loads(await health.text())
     assert health.status == 200 and body["status"] == "degraded"  # no worker running
     assert body["components"]["redis"]["status"] == "ok" and "latency_ms" in body["components"]["redis"]
+    await redis.zadd("oma:workers", {"gone-worker": time.time() - 60})  # its last beat is too old
+    assert json.loads(await (await web_client.get("/health")).text())["status"] == "degraded"
     await redis.zadd("oma:workers", {"test-worker": time.time()})
-    assert json.loads(await (await web_client.get("/health")).text())["status"] == "ok"
+    body = json.loads(await (await web_client.get("/health")).text())
+    assert body["status"] == "ok" and body["components"]["workers"]["alive"] == 1
     assert (await web_client.get("/ready")).status == 200
     assert await (await web_client.get("/ping")).text() == "pong"
     assert "oma_queue_depth 0" in await (await web_client.get("/metrics")).text()
