@@ -24,7 +24,7 @@ from pipeline.render.procedural import palette_colors
 from pipeline.render.stills import Geometry, font
 from pipeline.text import headline_from, reads_right_to_left, sentences
 
-VERSION = "kinds-5"
+VERSION = "kinds-6"
 ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
 ENTRANCE = 0.5  # seconds an entrance takes
 STAGGER = 0.25  # seconds between a scene's successive blocks
