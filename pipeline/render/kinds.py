@@ -45,6 +45,8 @@ STYLE_MOTION: dict[Style, str] = {
 }
 # Statements keep a scrim as their look; other kinds get one only when contrast needs it.
 MIN_SCRIM = {"headline": 0.4}
+# Playful art is confetti and zigzags: through a light scrim they cross the letters.
+BUSY_SCRIM = {Style.PLAYFUL: 0.6}
 # Over a moving clip, frames between the sampled stills may be brighter or busier.
 CLIP_SCRIM = 0.3
 
@@ -116,7 +118,7 @@ def motion_of(plan: ScenePlan, style: Style) -> str:
 
 
 def _colours(block: Block, look: Look, want: tuple[int, int, int], role: str) -> Legible:
-    least = max(MIN_SCRIM.get(role, 0.0), CLIP_SCRIM if look.extra else 0.0)
+    least = max(MIN_SCRIM.get(role, 0.0), CLIP_SCRIM if look.extra else 0.0, BUSY_SCRIM.get(look.style, 0.0))
     return legible(want, look.behind(block), min_alpha=least)
 
 

@@ -1,4 +1,5 @@
-"""When a scene's text enters and leaves, from the narrator's word timings (no video needed)."""
+"""When and how a scene's text enters and leaves, from its plan and the narrator's word timings
+(no video needed)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,14 @@ def test_a_closing_line_from_the_last_sentence_takes_over_from_the_first() -> No
     opening, main = sorted(shown, key=lambda x: x.start)
     assert abs(main.start - (said(spoken, "Wear") - 0.15)) < 0.01
     assert opening.start == ENTER and gone_by(opening) is not None
+
+
+def test_playful_text_sits_on_a_firm_scrim_over_its_confetti() -> None:
+    geo = Geometry(1280, 720)
+    for style, firm in ((Style.PLAYFUL, True), (Style.MODERN, False)):
+        look = Look(geo, style, Image.new("RGB", geo.canvas, (20, 30, 60)))
+        for kind in ("title", "closing"):
+            plan = ScenePlan(kind=kind, headline="Meet the support team", visual_prompt="x")
+            layer = render_scene(plan, look)[0]
+            edge = np.asarray(layer.final())[layer.height // 2, 4, 3]  # the box's padding, no text
+            assert (edge >= 0.55 * 255) == firm, (style, kind, edge)
