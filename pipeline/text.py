@@ -38,7 +38,7 @@ _PREPOSITIONS = wordset(
 )
 # "e.g. Slack", "Dr. Lee": a full stop that never ends a sentence. Others ("3 p.m.", "U.S.",
 # "etc.") end one unless a lowercase word or a number follows.
-_NEVER_FINAL = wordset("e.g i.e dr mr mrs ms prof vs approx no fig st mt cf")
+_NEVER_FINAL = wordset("e.g i.e dr mr mrs ms prof vs approx no fig st mt cf ext tel sra srta dra mme mlle")
 _ABBREVIATIONS = wordset(
     """etc inc ltd co jr sr dept est jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed
     thu fri sat sun a.m p.m"""
@@ -84,10 +84,17 @@ _SENTENCE_STARTS = FUNCTION_WORDS | wordset("i we you they he she it let's")
 
 
 # Months after a day's number with a full stop, as German writes dates ("am 1. Januar").
-_MONTHS = wordset(
+MONTHS = wordset(
     """januar jänner februar märz april mai juni juli august september oktober november dezember
     janvier février mars avril juin juillet août septembre octobre novembre décembre"""
 )
+
+
+def abbreviated(word: str) -> bool:
+    """Whether `word`'s full stop is an abbreviation's ("ext.", "Sra.", "z.", "e.g.")."""
+    bare = _bare(word).rstrip(".")
+    initials = re.fullmatch(r"[a-z]|(?:[a-z]\.)+[a-z]", bare)
+    return word.endswith(".") and (bare in _NEVER_FINAL or bool(initials))
 
 
 def _joins_next(piece: str, following: str) -> bool:
@@ -99,7 +106,7 @@ def _joins_next(piece: str, following: str) -> bool:
         return True  # "Dr.", "e.g."
     if (
         re.fullmatch(r"\d{1,2}\.", last)
-        and _bare(following.split()[0] if following.split() else "") in _MONTHS
+        and _bare(following.split()[0] if following.split() else "") in MONTHS
     ):
         return True  # "1. Januar"
     if len(words) >= 2 and all(re.fullmatch(r"[a-zA-Z]\.", w) for w in words[-2:]):
@@ -206,7 +213,7 @@ def is_dangling(headline: str) -> bool:
     """True when a headline ends on a word that leaves it unfinished ("in", "the", "and", ",")."""
     words = headline.split()
     last = _bare(words[-1]) if words else ""
-    return not words or headline.rstrip()[-1] in ",;:–—-" or last in FUNCTION_WORDS | _OTHER_DANGLING
+    return not words or headline.rstrip()[-1] in ",;:–—-" or last in FUNCTION_WORDS | OTHER_DANGLING
 
 
 def _capital(text: str) -> str:
@@ -225,12 +232,12 @@ def _clean_end(text: str) -> str:
 def _ends_well(word: str) -> bool:
     bare = _bare(word)
     # Not a function word, a bare number ("open two") or a particle ("work from home up").
-    return bare not in FUNCTION_WORDS | _OTHER_DANGLING | NUMBER_WORDS | _PARTICLES and not bare.isdigit()
+    return bare not in FUNCTION_WORDS | OTHER_DANGLING | NUMBER_WORDS | _PARTICLES and not bare.isdigit()
 
 
 def _cut(words: list[str], limit: int) -> list[str]:
     """The longest start of `words` (at most `limit`) that ends where a phrase ends."""
-    for breaks in (_CLAUSE_WORDS, _PREPOSITIONS, ADVERBS, FUNCTION_WORDS | _OTHER_DANGLING):
+    for breaks in (_CLAUSE_WORDS, _PREPOSITIONS, ADVERBS, FUNCTION_WORDS | OTHER_DANGLING):
         for k in range(min(limit, len(words) - 1), 2, -1):
             if _bare(words[k]) in breaks and _ends_well(words[k - 1]):
                 return words[:k]
@@ -320,7 +327,7 @@ OTHER_SMALL_WORDS = wordset(
 )
 # The articles, prepositions and conjunctions among them: a headline cut after one is unfinished
 # ("Ab dem 1. Januar gilt bei uns ein"); words that may end a phrase ("what to do") are not.
-_OTHER_DANGLING = (
+OTHER_DANGLING = (
     OTHER_SMALL_WORDS
     | wordset(
         "an bis zu aus vor um durch seit ab pro ohne gegen zwischen de desde hasta sin sobre entre hacia "

@@ -13,7 +13,16 @@ import re
 from pipeline.agents.fixed_lines import FIXED_LINES
 from pipeline.briefing import Briefing
 from pipeline.models import ScenePlan, Script, ScriptScene, Storyboard
-from pipeline.text import OTHER_SMALL_WORDS, headline_from, sentences, shown_link, speakable
+from pipeline.text import (
+    FUNCTION_WORDS,
+    MONTHS,
+    OTHER_DANGLING,
+    OTHER_SMALL_WORDS,
+    headline_from,
+    sentences,
+    shown_link,
+    speakable,
+)
 
 
 def _wordlist(text: str) -> list[str]:
@@ -50,9 +59,17 @@ UNITS = _wordlist(
 # "one day": a singular unit counts only after one ("three time zones" is no stat).
 _SINGULAR = {u[:-1]: u for u in UNITS if u.endswith("s") and u != "times"}
 _SCALE = {"thousand": "K", "million": "M", "billion": "B", "trillion": "T"}
+# Not inside a token ("eu-west-1", "v2", the "47" of "14:47"); thousands in threes ("4,100"),
+# else a decimal point or comma ("4.2", "1,9"); "15 %" as French writes it.
 _FIGURE = re.compile(
-    r"(?P<pre>[$€£¥])?(?P<num>\d[\d,]*(?:\.\d+)?)(?P<suf>%|x\b|×|[kKmMbB]n?\b)?"
-    r"(?:\s+(?P<scale>thousand|million|billion|trillion)\b)?(?:\s+(?P<unit>[A-Za-z]+))?"
+    r"(?<![\w:/.,-])(?P<pre>[$€£¥])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)"
+    r"(?P<suf>\s?%|x\b|×|[kKmMbB]n?\b)?"
+    r"(?:\s+(?P<scale>thousand|million|billion|trillion)\b)?(?:\s+(?P<unit>[^\W\d_]+))?"
+)
+# Numbers that name or date something rather than count it.
+_NAMING = set(_wordlist("ext ext. room floor bureau no no. nr nr. version gate dock pier building suite #"))
+_ENGLISH_MONTHS = set(
+    _wordlist("january february march april may june july august september october november december")
 )
 _WORD_FIGURE = re.compile(r"\b(?P<num>" + "|".join(_WORD_NUMBERS) + r")\s+(?P<unit>[A-Za-z]+)", re.I)
 _QUOTE = re.compile(r"[“\"]([^”\"]{8,300})[”\"]")
@@ -129,6 +146,25 @@ def _unit_of(word: str | None, count: float = 2) -> str:
     return w if w in _SINGULAR and count == 1 else ""
 
 
+_PRONOUNS = set(_wordlist("i we you they he she it wir sie er nous vous ils elles nosotros ellos"))
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
+def _value(num: str) -> float:
+    """ "4,100" is 4100 and "1,9" (a decimal comma) 1.9."""
+    return float(num.replace(",", "") if _THOUSANDS.fullmatch(num) else num.replace(",", "."))
+
+
+def _counted(word: str, marked: bool) -> str:
+    """What a bare number counts when it is no unit we know: "4,100 orders", "40 Stunden"; not a
+    small word ("12 this quarter"), a verb ("3 failed") or anything after "12%" ("12% faster")."""
+    w = word.lower()
+    small = _DANGLING | OTHER_SMALL_WORDS | FUNCTION_WORDS | _PRONOUNS
+    if marked or len(w) < 2 or w.endswith("ed") or w in small:
+        return ""
+    return word
+
+
 def find_figure(text: str) -> tuple[str, str, int, int] | None:
     """(figure, unit, start, end) of the first figure worth a stat in `text`, e.g. ("$4.2M", "", ...)."""
     for m in _FIGURE.finditer(text):
@@ -140,13 +176,24 @@ def find_figure(text: str) -> tuple[str, str, int, int] | None:
             or _TO_NEXT.match(text, after)
         ):
             continue  # "between 10 and 15" and "9-17" are no stats; "from 41 to 56": the news is 56
-        unit = _unit_of(unit_word, float(num.replace(",", "")))
+        before = text[: m.start()].split()
+        said_before = before[-1].lower() if before else ""
+        months = _ENGLISH_MONTHS | MONTHS
+        if (
+            re.match(r"\.?:\d", text[m.end("num") :])  # a time, "14:47"
+            or unit_word.lower() in months
+            or said_before.strip(",") in months
+            or said_before in _NAMING
+        ):
+            continue
+        year = re.fullmatch(r"(?:19|20)\d\d", num) is not None  # "In 2026 we moved": no count
+        unit = _unit_of(unit_word, _value(num)) or _counted(unit_word, bool(pre or suf or scale or year))
         known = bool(unit)
         if unit == "percent":
             suf, unit = "%", ""
         elif unit == "times":
             suf, unit = "x", ""
-        digits = num.replace(",", "")
+        digits = num.replace(",", "") if _THOUSANDS.fullmatch(num) else num.replace(",", ".")
         is_year = len(digits) == 4 and 1900 <= float(digits) <= 2100 and not (pre or suf or unit or scale)
         if is_year or not (pre or suf or unit or scale or len(digits.split(".")[0]) >= 2):
             continue  # a year, or a bare small number ("2 of them") does not make a stat
@@ -180,13 +227,13 @@ def _label(sentence: str, start: int, end: int) -> str:
     if change is None and len(before) > 1 and before[-1].lower() == "by":
         change = _CHANGE.get(before[-2].lower().strip(",."))
     change = change if re.search(r"(?:[%x×]|percent|times)$", sentence[start:end].strip()) else None
-    while before and before[-1].lower().strip(",.") in _DANGLING:
+    while before and before[-1].lower().strip(",.") in _DANGLING | OTHER_DANGLING:
         before.pop()
     if change and before:
         before.append(change)
     while after and after[0].lower() in _DANGLING - {"per", "in", "of"}:
         after.pop(0)
-    while after and after[-1].lower() in _DANGLING:
+    while after and after[-1].lower() in _DANGLING | OTHER_DANGLING:
         after.pop()
     if len(before) + len(after) <= LABEL_WORDS:
         words = [*before, *after]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.models import WordTiming
-from pipeline.text import FUNCTION_WORDS, reads_right_to_left, speakable, wordset
+from pipeline.text import FUNCTION_WORDS, abbreviated, reads_right_to_left, speakable, wordset
 
 HIGHLIGHT = "&H0000D6FF&"  # ASS colours are &HBBGGRR: a warm yellow
 PLAIN = "&H00FFFFFF&"
@@ -62,6 +62,8 @@ def _chars(page: list[WordTiming]) -> int:
 
 
 def _break_cost(word: str, following: str) -> float:
+    if abbreviated(word) or following[:1] in "%‰":
+        return 800.0  # "z." / "B. per E-Mail", "10 à 15" / "% selon"
     if word[-1:] in ",;:–—":
         return 0.0
     if following.lower().strip("\"'“‘(") in _CLAUSE_OPENERS:
@@ -102,11 +104,11 @@ def pages(words: list[WordTiming], max_chars: int) -> list[list[WordTiming]]:
     runs: list[list[WordTiming]] = []
     cur: list[WordTiming] = []
     for w in words:
-        if cur and w.start - cur[-1].end > PAUSE:
+        if cur and w.start - cur[-1].end > PAUSE and not abbreviated(cur[-1].word):
             runs.append(cur)
             cur = []
         cur.append(w)
-        if w.word[-1:] in ".!?" and _chars(cur) > max_chars:
+        if w.word[-1:] in ".!?" and _chars(cur) > max_chars and not abbreviated(w.word):
             runs.append(cur)
             cur = []
     if cur:

@@ -400,6 +400,8 @@ def count_states(figure: str, steps: int = COUNT_STEPS) -> list[str]:
     if not m:
         return [figure]
     raw = m.group(0)
+    if "," in raw and not re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", raw):
+        return [figure]  # a decimal comma ("1,9"): shown as written, not counted
     value = float(raw.replace(",", ""))
     decimals = len(raw.split(".")[1]) if "." in raw else 0
     if value < 10 and not decimals:

@@ -126,6 +126,17 @@ def test_caption_pages_never_end_on_a_word_that_leans_on_the_next() -> None:
     assert [[w.word for w in p] for p in paused] == [["One", "two", "three"], ["four", "five", "six"]]
 
 
+def test_caption_pages_do_not_break_after_an_abbreviation_or_before_a_percent_sign() -> None:
+    said = "Fragen gerne per Telefon, z. B. per E-Mail an die Personalabteilung im Haus."
+    for pause_after in ("z.", "B."):  # the voice pauses at an abbreviation's full stop
+        pages = [[w.word for w in p] for p in cap.pages(_timed(said, pause_after=pause_after), 20)]
+        assert all(p[-1] not in ("z.", "B.") for p in pages[:-1]), pages
+    french = [
+        [w.word for w in p] for p in cap.pages(_timed("Les cotisations baissent de 10 à 15 % selon"), 12)
+    ]
+    assert all(p[0] != "%" for p in french), french
+
+
 def test_warm_up_loads_the_offline_voice_and_names_a_missing_model(tmp_path) -> None:
     from pipeline import AgentError, PipelineConfig, warm_up
     from pipeline.agents.narrator import PiperVoiceEngine

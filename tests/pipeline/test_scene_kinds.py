@@ -76,6 +76,10 @@ def test_every_kind_is_read_from_the_script() -> None:
         ("Churn fell to 3.1%.", "3.1%", "", "Churn"),
         ("Setup takes two minutes and needs no IT ticket.", "2", "minutes", "Setup"),
         ("Our NPS climbed from 41 to 56 this quarter.", "56", "", "Our NPS climbed from 41"),
+        # A noun we have no unit for still says what is counted, in any language.
+        ("About 4,100 orders were affected.", "4,100", "orders", "Affected"),
+        ("Bis zu 40 Stunden pro Jahr.", "40", "Stunden", "Pro Jahr"),
+        ("La formación dura 1,9 días.", "1,9", "días", "La formación dura"),  # a decimal comma
     ],
 )
 def test_figures_keep_their_units(text: str, figure: str, unit: str, label: str) -> None:
@@ -90,6 +94,13 @@ def test_years_and_small_bare_numbers_are_not_stats() -> None:
     assert stat_fields("Die Kernarbeitszeit liegt künftig zwischen 10 und 15 Uhr.") is None
     assert stat_fields("Support answers between 10 and 16 on weekdays.") is None
     assert stat_fields("Support hours are 9-17 on weekdays.") is None
+    # Times, dates, extensions and names of things count nothing.
+    outage = "On Tuesday 12 March, between 14:02 and 14:49 UTC, 38% of checkout requests failed."
+    assert stat_fields(outage)["figure"] == "38%"
+    assert stat_fields("We restored service at 14:47 UTC, in eu-west-1.") is None
+    assert stat_fields("Renewal had been failing since 28 February.") is None
+    assert stat_fields("If you clicked it, call IT on ext. 4400.") is None
+    assert find_figure("In 2026 we moved offices.") is None
 
 
 def test_german_dates_and_abbreviations_do_not_end_sentences() -> None:
