@@ -90,6 +90,10 @@ _CHANGE = {
     **dict.fromkeys(_wordlist("grew grows rose rises increased climbed jumped gained up"), "growth"),
     **dict.fromkeys(_wordlist("fell falls dropped drops decreased declined shrank down"), "decline"),
 }
+_RANGE_END = re.compile(r"\d[\d,.]*\s?%?\s+(?:to|bis|à|a)\s+[$€£¥]?$")
+_FROM_TO = re.compile(
+    r"\b(?:from|von|desde)\s+[$€£¥]?\d[\d,.]*\s?%?\s+(?:to|bis|a)\s+[$€£¥]?$", re.IGNORECASE
+)
 _DASHED = re.compile(r"\d\s*[-–]\s*[$€£¥]?$")
 _TO_NEXT = re.compile(r"\s*(?:to|bis|à|a|-|–)\s*[$€£¥]?\d")
 _CHANNEL = re.compile(r"(?<![\w&])#[a-z0-9][a-z0-9_-]{0,79}")
@@ -170,12 +174,10 @@ def find_figure(text: str) -> tuple[str, str, int, int] | None:
     for m in _FIGURE.finditer(text):
         pre, num, suf, scale, unit_word = (m.group(g) or "" for g in ("pre", "num", "suf", "scale", "unit"))
         after = m.end("scale") if scale else m.end("suf") if suf else m.end("num")
-        if (
-            _BETWEEN.search(text, 0, m.start())
-            or _DASHED.search(text, 0, m.start())
-            or _TO_NEXT.match(text, after)
-        ):
-            continue  # "between 10 and 15" and "9-17" are no stats; "from 41 to 56": the news is 56
+        head = text[: m.start()]
+        ranged = _RANGE_END.search(head) and not _FROM_TO.search(head)
+        if _BETWEEN.search(head) or _DASHED.search(head) or ranged or _TO_NEXT.match(text, after):
+            continue  # "between 10 and 15", "9-17", "€95,000 to €120,000" are no stats; "from 41 to 56" is 56
         before = text[: m.start()].split()
         said_before = before[-1].lower() if before else ""
         months = _ENGLISH_MONTHS | MONTHS
@@ -214,7 +216,8 @@ def find_figure(text: str) -> tuple[str, str, int, int] | None:
 
 def _label(sentence: str, start: int, end: int) -> str:
     """What the figure measures: the words around it in its clause, trimmed of dangling words."""
-    clause_start = max(sentence.rfind(c, 0, start) for c in ",;:—") + 1
+    # A clause starts after punctuation and a space: the comma in "€95,000" is not one.
+    clause_start = max((p.end() for p in re.finditer(r"[,;:—](?=\s)", sentence[:start])), default=0)
     # A clause ends at punctuation before a space or the end ("$4.2M" holds a full stop).
     stop = re.compile(r"[,;:—.!?](?=\s|$)").search(sentence, end)
     clause_end = stop.start() if stop else len(sentence)

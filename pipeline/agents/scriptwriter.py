@@ -105,6 +105,25 @@ _FACT = re.compile(
 )
 
 
+_INTRODUCES = re.compile(
+    r"\b(?:says|said|put it(?: best| well)?|wrote|told us|explains|sagt|dice|dit)\.$", re.IGNORECASE
+)
+
+
+def _with_their_quotes(found: list[_Sentence]) -> list[_Sentence]:
+    """A sentence introducing a quotation ("Priya Nair, head of data, says.") and the quotation
+    are kept or left out together: apart, one is a speaker with nothing to say."""
+    out: list[_Sentence] = []
+    for s in found:
+        if out and _INTRODUCES.search(out[-1].text) and s.text[:1] in '"“«„':
+            intro = out.pop()
+            s = _Sentence(f"{intro.text} {s.text}", intro.index, max(intro.score, s.score))
+        out.append(s)
+    for k, s in enumerate(out):
+        s.index = k
+    return out
+
+
 def _ranked(description: str, title: str) -> tuple[list[_Sentence], int]:
     """The description's sentences with an importance score; repeats (and the title) left out.
 
@@ -123,6 +142,7 @@ def _ranked(description: str, title: str) -> tuple[list[_Sentence], int]:
             score = 50 if j == 0 else 0
             score += 30 if _FACT.search(text) else 0
             out.append(_Sentence(for_speech(text), len(out), score))
+    out = _with_their_quotes(out)
     if out:
         out[0].score += 100
         for s in reversed(out[-3:]):

@@ -94,6 +94,8 @@ def test_years_and_small_bare_numbers_are_not_stats() -> None:
     assert stat_fields("Die Kernarbeitszeit liegt künftig zwischen 10 und 15 Uhr.") is None
     assert stat_fields("Support answers between 10 and 16 on weekdays.") is None
     assert stat_fields("Support hours are 9-17 on weekdays.") is None
+    assert stat_fields("Salary range is €95,000 to €120,000, plus equity.") is None
+    assert stat_fields("Les cotisations baissent de 10 à 15 % selon le contrat.") is None
     # Times, dates, extensions and names of things count nothing.
     outage = "On Tuesday 12 March, between 14:02 and 14:49 UTC, 38% of checkout requests failed."
     assert stat_fields(outage)["figure"] == "38%"

@@ -179,6 +179,26 @@ def test_a_headline_in_another_language_is_not_cut_after_an_article(sentence: st
     assert headline is None or got == headline
 
 
+def test_a_quotation_and_the_sentence_introducing_it_are_kept_or_left_out_together() -> None:
+    quote = (
+        '"We want someone who cares about boring reliability as much as shiny new tools, who writes '
+        'things down, and who leaves every system a little calmer than they found it."'
+    )
+    b = Briefing(
+        title="We are hiring",
+        description=(
+            "Our data team is growing in Lisbon. You will own pipelines that move 2 billion events a day. "
+            f"Priya Nair, head of data, says: {quote} The team ships 40 releases a month. "
+            "Refer a friend at careers.example.com/data."
+        ),
+        duration=25,  # room for the short introduction, not for the long quotation
+    )
+    written = offline_script(b)
+    said = " ".join(s.narration for s in written.script.scenes)
+    assert "Priya Nair" not in said and "boring reliability" not in said, said
+    assert any("Priya Nair" in t and "boring reliability" in t for t in written.omitted), written.omitted
+
+
 def test_a_date_in_words_counts_as_a_fact_when_sentences_are_left_out() -> None:
     filler = " ".join(f"Room {c} has a plant." for c in "ABCDEFGHIJKLMNOP").replace("Room", "The room")
     b = Briefing(
