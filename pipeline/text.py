@@ -254,7 +254,14 @@ def _unquoted(text: str) -> str:
 
 def headline_from(text: str, limit: int = HEADLINE_MAX_WORDS) -> str:
     """A headline taken from a sentence: the sentence itself, its first clause, a clause with a
-    number, or its start cut where a phrase ends; never ending on "in", "the", "and" or a comma."""
+    number, or its start cut where a phrase ends; never ending on "in", "the", "and" or a comma.
+    One opened by Spanish "¡" or "¿" is closed by "!" or "?"."""
+    line = _headline(text, limit)
+    closing = {"¡": "!", "¿": "?"}.get(line[:1], "")
+    return line + closing if closing and not line.endswith(closing) else line
+
+
+def _headline(text: str, limit: int) -> str:
     text = _clean_end(_unquoted(speakable(for_speech(text))))
     words = text.split()
     if not words:

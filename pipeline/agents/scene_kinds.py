@@ -99,7 +99,7 @@ _TO_NEXT = re.compile(r"\s*(?:to|bis|à|a|-|–)\s*[$€£¥]?\d")
 _CHANNEL = re.compile(r"(?<![\w&])#[a-z0-9][a-z0-9_-]{0,79}")
 IMPERATIVES = set(
     _wordlist(
-        "try join sign visit register contact reply start book download ask read share watch get learn "
+        "try join sign visit register contact reply start book download ask read share watch get learn write "
         "check go follow submit complete report wear use call email install update review bring come meet "
         "vote apply enrol enroll subscribe tell send open find explore discover see remember save claim "
         "grab order upgrade switch schedule keep make take let's"
@@ -340,7 +340,7 @@ def _action(sentence: str) -> str:
     clause ("The beta ends on Friday, so upgrade now." -> "Upgrade now."); else ""."""
     if _imperative(sentence):
         return sentence
-    m = re.search(r"[,;:—–]\s*(?:so|and|then|now)?\s*(?P<clause>\w[^,;:—–]*)$", sentence)
+    m = re.search(r"[,;:—–]\s*(?:so|then|and now)\s+(?P<clause>\w[^,;:—–]*)$", sentence)
     return _cap(m.group("clause")) if m and _imperative(m.group("clause")) else ""
 
 
@@ -348,7 +348,7 @@ def _card_words(sentence: str) -> str:
     # The link has its own line on the card: "Join us in #launch" reads "Join us". A list of
     # them ("Join #general, #random and your team channel") stays: cut, it would read
     # "Join,, and your team channel".
-    where = r"(?:\s+(?:at|in|on|to|via|from|en|a|sur|auf|bei|unter|em|no|na|op))?\s*"
+    where = r"(?:\s+(?:at|in|on|to|via|from|en|a|à|an|sur|auf|bei|unter|em|no|na|op|per|por|para|chez))?\s*"
     links = f"(?:{_URL.pattern}|{_CHANNEL.pattern})"
     listed = re.search(rf"{links}(?:\s*(?:,|,?\s*and|,?\s*or)\s*{links})+", sentence)
     text = (sentence if listed else re.sub(where + links, "", sentence)).strip(" .!")

@@ -105,6 +105,11 @@ _FACT = re.compile(
 )
 
 
+_GREETING = re.compile(
+    r"^\W*(?:hi|hello|hey|dear|hola|buenos días|bonjour|salut|hallo|liebe|guten tag|ciao|olá)\b"
+    r"[^.!?]{0,25}[.!?]?$",
+    re.IGNORECASE,
+)
 _INTRODUCES = re.compile(
     r"\b(?:says|said|put it(?: best| well)?|wrote|told us|explains|sagt|dice|dit)\.$", re.IGNORECASE
 )
@@ -144,7 +149,9 @@ def _ranked(description: str, title: str) -> tuple[list[_Sentence], int]:
             out.append(_Sentence(for_speech(text), len(out), score))
     out = _with_their_quotes(out)
     if out:
-        out[0].score += 100
+        # The opening sentence leads, unless it is only a greeting ("Hola a todos.").
+        opening = out[1] if len(out) > 1 and _GREETING.match(out[0].text) else out[0]
+        opening.score += 100
         for s in reversed(out[-3:]):
             if _is_call_to_action(s.text):
                 s.score += 90
@@ -218,7 +225,8 @@ def offline_script(briefing: Briefing, *, budget: float | None = None) -> Writte
     use_opener = short and with_title and spare >= _cost([opener]) + 2.0
     spare -= _cost([opener]) if use_opener else 0.0
     thanked = bool(lines) and _key(lines[-1]).startswith("thank")
-    use_closer = short and not thanked and spare >= _cost([closer]) + 1.0
+    # A teaser (20 s or less) ends on its own last line, not on "Thank you for your attention".
+    use_closer = short and not thanked and duration > 20 and spare >= _cost([closer]) + 1.0
 
     groups = _balanced(lines, content_scenes)
     scenes: list[ScriptScene] = []

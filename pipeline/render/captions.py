@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.models import WordTiming
-from pipeline.text import FUNCTION_WORDS, abbreviated, reads_right_to_left, speakable, wordset
+from pipeline.text import FUNCTION_WORDS, NUMBER_WORDS, abbreviated, reads_right_to_left, speakable, wordset
 
 HIGHLIGHT = "&H0000D6FF&"  # ASS colours are &HBBGGRR: a warm yellow
 PLAIN = "&H00FFFFFF&"
@@ -64,6 +64,8 @@ def _chars(page: list[WordTiming]) -> int:
 def _break_cost(word: str, following: str) -> float:
     if abbreviated(word) or following[:1] in "%‰":
         return 800.0  # "z." / "B. per E-Mail", "10 à 15" / "% selon"
+    if word.isdigit() or word.lower() in NUMBER_WORDS:
+        return 400.0  # a number leans on what it counts: "in ten" / "seconds"
     if word[-1:] in ",;:–—":
         return 0.0
     if following.lower().strip("\"'“‘(") in _CLAUSE_OPENERS:

@@ -135,6 +135,10 @@ def test_caption_pages_do_not_break_after_an_abbreviation_or_before_a_percent_si
         [w.word for w in p] for p in cap.pages(_timed("Les cotisations baissent de 10 à 15 % selon"), 12)
     ]
     assert all(p[0] != "%" for p in french), french
+    counted = [
+        [w.word for w in p] for p in cap.pages(_timed("Support replies in 15 minutes on weekdays."), 14)
+    ]
+    assert all(p[-1] != "15" for p in counted), counted  # a number stays with what it counts
 
 
 def test_warm_up_loads_the_offline_voice_and_names_a_missing_model(tmp_path) -> None:

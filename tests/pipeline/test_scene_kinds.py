@@ -180,6 +180,14 @@ def test_the_closing_card_says_what_the_closing_scene_asks() -> None:
     )
     last = ScriptScene(narration="The beta ends on Friday, so upgrade now.", key_point="x")
     assert call_to_action(b, last) == "Upgrade now"  # a clause asks, not only a whole sentence
+    listed = ScriptScene(
+        narration="It shows revenue, open invoices and overdue payments at a glance.", key_point="x"
+    )
+    assert call_to_action(b, listed) != "Open invoices and overdue payments at a glance"  # an item, no ask
+    email = Briefing(
+        title="Questions", description="Welcome. Write to hr@example.com or visit the office.", duration=20
+    )
+    assert call_to_action(email, None) == "Write or visit the office"
     # Two addresses inside a sentence are taken out; the card's link line shows the first.
     notes = ScriptScene(narration=sentences(b.description)[1], key_point="x")
     assert call_to_action(b, notes) == "Read the release notes and download it"

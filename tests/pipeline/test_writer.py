@@ -162,6 +162,9 @@ def test_long_description_keeps_first_sentences_numbers_and_the_call_to_action()
     ],
 )
 def test_a_headline_in_another_language_is_not_cut_after_an_article(sentence: str, headline) -> None:
+    assert headline_from("¡Gracias por el esfuerzo de este trimestre tan largo, equipo de ventas!").endswith(
+        "!"
+    )
     got = headline_from(sentence)
     assert got.split()[-1].lower() not in {
         "ein",
@@ -197,6 +200,27 @@ def test_a_quotation_and_the_sentence_introducing_it_are_kept_or_left_out_togeth
     said = " ".join(s.narration for s in written.script.scenes)
     assert "Priya Nair" not in said and "boring reliability" not in said, said
     assert any("Priya Nair" in t and "boring reliability" in t for t in written.omitted), written.omitted
+
+
+def test_a_greeting_does_not_take_the_opening_sentences_place_and_a_teaser_gets_no_thanks() -> None:
+    b = Briefing(
+        title="Actualización del trimestre",
+        description=(
+            "Hola a todos. La formación de seguridad es obligatoria antes del viernes 14. "
+            "El equipo creció este trimestre. Las ventas subieron en todas las regiones. "
+            "La oficina nueva abre en mayo. Gracias por el esfuerzo."
+        ),
+        duration=15,
+    )
+    written = offline_script(b)
+    said = " ".join(s.narration for s in written.script.scenes)
+    assert "La formación de seguridad es obligatoria antes del viernes 14." in said
+    teaser = offline_script(
+        Briefing(title="Project Atlas", description="Coming soon. Stay tuned.", duration=15)
+    )
+    assert not any(
+        line in s.narration for s in teaser.script.scenes for line in FIXED_LINES if "hank" in line
+    )
 
 
 def test_a_date_in_words_counts_as_a_fact_when_sentences_are_left_out() -> None:
