@@ -232,7 +232,9 @@ def _clean_end(text: str) -> str:
 def _ends_well(word: str) -> bool:
     bare = _bare(word)
     # Not a function word, a bare number ("open two") or a particle ("work from home up").
-    return bare not in FUNCTION_WORDS | OTHER_DANGLING | NUMBER_WORDS | _PARTICLES and not bare.isdigit()
+    # Nor a word opening a clause it does not finish ("failing silently since").
+    unfinished = FUNCTION_WORDS | OTHER_DANGLING | NUMBER_WORDS | _PARTICLES | (_SUBORDINATORS - {"once"})
+    return bare not in unfinished and not bare.isdigit()
 
 
 def _cut(words: list[str], limit: int) -> list[str]:
@@ -285,8 +287,11 @@ def _headline(text: str, limit: int) -> str:
     numbered = [c for c in whole if re.search(r"\d", c)]
     if numbered:
         return _capital(numbered[0])
-    if whole and _bare(first.split()[0]) in _SUBORDINATORS:
+    subordinate = _bare(first.split()[0]) in _SUBORDINATORS
+    if whole and subordinate:
         return _capital(whole[0])
+    if subordinate and len(clauses) > 1:  # "If you already clicked, disconnect ...": what to do
+        return _capital(_clean_end(" ".join(_cut(clauses[1].split(), limit))))
     source = first.split() if len(first.split()) >= 3 else words
     return _capital(_clean_end(" ".join(_cut(source, limit))))
 
