@@ -155,7 +155,7 @@ _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
 def _value(num: str) -> float:
-    """ "4,100" is 4100 and "1,9" (a decimal comma) 1.9."""
+    """The number written: 4100 for "4,100", 1.9 for "1,9" (a decimal comma)."""
     return float(num.replace(",", "") if _THOUSANDS.fullmatch(num) else num.replace(",", "."))
 
 
@@ -178,7 +178,7 @@ def find_figure(text: str) -> tuple[str, str, int, int] | None:
         ranged = _RANGE_END.search(head) and not _FROM_TO.search(head)
         if _BETWEEN.search(head) or _DASHED.search(head) or ranged or _TO_NEXT.match(text, after):
             continue  # "between 10 and 15", "9-17", "€95,000 to €120,000" are no stats; "from 41 to 56" is 56
-        before = text[: m.start()].split()
+        before = head.split()
         said_before = before[-1].lower() if before else ""
         months = _ENGLISH_MONTHS | MONTHS
         if (
@@ -195,9 +195,7 @@ def find_figure(text: str) -> tuple[str, str, int, int] | None:
             suf, unit = "%", ""
         elif unit == "times":
             suf, unit = "x", ""
-        digits = num.replace(",", "") if _THOUSANDS.fullmatch(num) else num.replace(",", ".")
-        is_year = len(digits) == 4 and 1900 <= float(digits) <= 2100 and not (pre or suf or unit or scale)
-        if is_year or not (pre or suf or unit or scale or len(digits.split(".")[0]) >= 2):
+        if not (pre or suf or unit or scale) and (year or _value(num) < 10):
             continue  # a year, or a bare small number ("2 of them") does not make a stat
         figure = f"{pre}{num}{suf.replace('×', 'x')}{_SCALE.get(scale, '')}"
         end = m.end() if known or not unit_word else m.end() - len(unit_word) - 1
