@@ -64,7 +64,7 @@ async def dev(settings: Settings, folder: Path = DEV_FOLDER) -> int:
         return 0
     finally:
         if worker is not None:
-            await close_worker(worker)
+            await close_worker(worker, cancel=True)  # a stop re-queues the running job
         if runner is not None:
             await runner.cleanup()
         if embedded is not None:

@@ -55,18 +55,22 @@ async def run_until_stopped(worker: arq.worker.Worker) -> None:
     except asyncio.CancelledError:  # arq's signal handler cancels the main task: a normal stop
         pass
     finally:
-        await close_worker(worker)
+        # Jobs still running here outlived the grace (arq cancelled them) or Redis was lost
+        # (they go on, as arq's own close lets them): wait, do not cancel.
+        await close_worker(worker, cancel=False)
 
 
-async def close_worker(worker: arq.worker.Worker) -> None:
-    """Cancel the running jobs (arq re-queues them), wait for them, then arq's own close.
+async def close_worker(worker: arq.worker.Worker, cancel: bool) -> None:
+    """Wait for the running jobs (cancelled first with `cancel`: arq re-queues them), then
+    arq's own close.
 
     arq's close gathers the jobs without `return_exceptions`: a job cancelled between two of
     arq's own Redis calls (its function already returned) raised CancelledError out of the
     close, and a clean stop exited 1 with a traceback.
     """
-    for task in worker.tasks.values():
-        task.cancel()
+    if cancel:
+        for task in worker.tasks.values():
+            task.cancel()
     await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
     worker.tasks.clear()
     await worker.close()

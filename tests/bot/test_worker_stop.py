@@ -33,7 +33,7 @@ async def test_a_job_cancelled_outside_its_function_does_not_break_the_close(red
     worker.tasks["finishing"] = asyncio.create_task(asyncio.sleep(30))
     await asyncio.sleep(0)
 
-    await close_worker(worker)
+    await close_worker(worker, cancel=True)
 
     assert worker._pool is None  # closed all the way, its connections too
     assert worker.tasks == {}
