@@ -70,6 +70,11 @@ def for_speech(text: str) -> str:
     return _URL_SCHEME.sub("", text)
 
 
+# A number with thousands grouped in threes ("4,100", "1,200.5"); any other comma in a number
+# is a decimal comma ("1,9").
+THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
 def shown_link(link: str) -> str:
     """A link as a card shows it: without "https://" and "www." (people type it without)."""
     return re.sub(r"^(?:https?://)?(?:www\.)?", "", link, flags=re.IGNORECASE)

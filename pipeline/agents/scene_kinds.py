@@ -18,6 +18,7 @@ from pipeline.text import (
     MONTHS,
     OTHER_DANGLING,
     OTHER_SMALL_WORDS,
+    THOUSANDS,
     headline_from,
     sentences,
     shown_link,
@@ -68,7 +69,7 @@ _FIGURE = re.compile(
 )
 # Numbers that name or date something rather than count it.
 _NAMING = set(_wordlist("ext ext. room floor bureau no no. nr nr. version gate dock pier building suite #"))
-_ENGLISH_MONTHS = set(
+_MONTHS = MONTHS | set(
     _wordlist("january february march april may june july august september october november december")
 )
 _WORD_FIGURE = re.compile(r"\b(?P<num>" + "|".join(_WORD_NUMBERS) + r")\s+(?P<unit>[A-Za-z]+)", re.I)
@@ -151,20 +152,19 @@ def _unit_of(word: str | None, count: float = 2) -> str:
 
 
 _PRONOUNS = set(_wordlist("i we you they he she it wir sie er nous vous ils elles nosotros ellos"))
-_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_NOT_COUNTED = _DANGLING | OTHER_SMALL_WORDS | FUNCTION_WORDS | _PRONOUNS
 
 
 def _value(num: str) -> float:
     """The number written: 4100 for "4,100", 1.9 for "1,9" (a decimal comma)."""
-    return float(num.replace(",", "") if _THOUSANDS.fullmatch(num) else num.replace(",", "."))
+    return float(num.replace(",", "") if THOUSANDS.fullmatch(num) else num.replace(",", "."))
 
 
 def _counted(word: str, marked: bool) -> str:
     """What a bare number counts when it is no unit we know: "4,100 orders", "40 Stunden"; not a
     small word ("12 this quarter"), a verb ("3 failed") or anything after "12%" ("12% faster")."""
     w = word.lower()
-    small = _DANGLING | OTHER_SMALL_WORDS | FUNCTION_WORDS | _PRONOUNS
-    if marked or len(w) < 2 or w.endswith("ed") or w in small:
+    if marked or len(w) < 2 or w.endswith("ed") or w in _NOT_COUNTED:
         return ""
     return word
 
@@ -180,11 +180,10 @@ def find_figure(text: str) -> tuple[str, str, int, int] | None:
             continue  # "between 10 and 15", "9-17", "€95,000 to €120,000" are no stats; "from 41 to 56" is 56
         before = head.split()
         said_before = before[-1].lower() if before else ""
-        months = _ENGLISH_MONTHS | MONTHS
         if (
             re.match(r"\.?:\d", text[m.end("num") :])  # a time, "14:47"
-            or unit_word.lower() in months
-            or said_before.strip(",") in months
+            or unit_word.lower() in _MONTHS
+            or said_before.strip(",") in _MONTHS
             or said_before in _NAMING
         ):
             continue

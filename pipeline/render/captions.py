@@ -152,8 +152,9 @@ CHAR_WIDTH = 0.66  # a bold caption character's average width, in font sizes (De
 
 def layout(width: int, height: int, scale: float = 1.0) -> tuple[int, int, int]:
     """(font size, bottom margin, characters per line) for the frame."""
-    # A square frame is wide enough for the landscape size; only portrait sizes by width.
-    size = round((height * 0.06 if width >= height else width * 0.066) * 0.93 ** (width == height) * scale)
+    # A square frame takes the landscape size, a little smaller; only portrait sizes by width.
+    square = 0.93 if width == height else 1.0
+    size = round((height * 0.06 if width >= height else width * 0.066) * square * scale)
     margin = round(height * (0.07 if width >= height else 0.16))
     chars = max(10, int(width * 0.86 / (size * CHAR_WIDTH)))
     return size, margin, chars

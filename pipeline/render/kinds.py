@@ -22,7 +22,7 @@ from pipeline.render.contrast import BLACK, Legible, legible
 from pipeline.render.layout import LINE, Block, layout_scene, safe_area
 from pipeline.render.procedural import palette_colors
 from pipeline.render.stills import Geometry, font
-from pipeline.text import headline_from, reads_right_to_left, sentences
+from pipeline.text import THOUSANDS, headline_from, reads_right_to_left, sentences
 
 VERSION = "kinds-6"
 ENTER = 0.3  # seconds into a scene before its text enters: after the crossfade's first half
@@ -400,7 +400,7 @@ def count_states(figure: str, steps: int = COUNT_STEPS) -> list[str]:
     if not m:
         return [figure]
     raw = m.group(0)
-    if "," in raw and not re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", raw):
+    if "," in raw and not THOUSANDS.fullmatch(raw):
         return [figure]  # a decimal comma ("1,9"): shown as written, not counted
     value = float(raw.replace(",", ""))
     decimals = len(raw.split(".")[1]) if "." in raw else 0
